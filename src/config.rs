@@ -25,6 +25,11 @@ use jsonwebtoken::Algorithm;
 use crate::claims::{ClaimValidator, SharedValidator};
 use crate::clock::{Clock, SharedClock, SystemClock};
 use crate::keys::KeyStore;
+use crate::reject::RequestKind;
+use crate::reject::page::PageConfig;
+
+/// Decides whether a request is a page load or an API call.
+pub(crate) type RequestKindFn = Arc<dyn Fn(&http::request::Parts) -> RequestKind + Send + Sync>;
 
 /// Largest access token the layer reads; longer ones are Unauthorised before any decoding.
 pub const MAX_TOKEN_BYTES: usize = 16 * 1024;
@@ -90,6 +95,8 @@ pub struct SessionConfig {
     pub(crate) issuer: Option<Vec<String>>,
     pub(crate) clock: SharedClock,
     pub(crate) validators: Vec<SharedValidator>,
+    pub(crate) pages: PageConfig,
+    pub(crate) request_kind: Option<RequestKindFn>,
 }
 
 impl SessionConfig {
@@ -110,6 +117,8 @@ impl SessionConfig {
             issuer: None,
             clock: Arc::new(SystemClock),
             validators: Vec::new(),
+            pages: PageConfig::default(),
+            request_kind: None,
         }
     }
 
@@ -206,6 +215,32 @@ impl SessionConfig {
         self
     }
 
+    /// Where page answers send the browser (login, refresh, claim pages).
+    #[must_use]
+    pub fn pages(mut self, pages: PageConfig) -> Self {
+        self.pages = pages;
+        self
+    }
+
+    /// Replaces the page-load detection (default [`RequestKind::detect`]).
+    #[must_use]
+    pub fn request_kind<F>(mut self, detect: F) -> Self
+    where
+        F: Fn(&http::request::Parts) -> RequestKind + Send + Sync + 'static,
+    {
+        self.request_kind = Some(Arc::new(detect));
+        self
+    }
+
+    /// Whether `request` is a page load or an API call, per this configuration.
+    #[must_use]
+    pub fn kind_of(&self, request: &http::request::Parts) -> RequestKind {
+        match &self.request_kind {
+            Some(detect) => detect(request),
+            None => RequestKind::detect(&request.method, &request.headers),
+        }
+    }
+
     /// The key store.
     #[must_use]
     pub fn keys(&self) -> &KeyStore {
@@ -225,6 +260,7 @@ impl fmt::Debug for SessionConfig {
             .field("audience", &self.audience)
             .field("issuer", &self.issuer)
             .field("validators", &self.validators.len())
+            .field("pages", &self.pages)
             .finish_non_exhaustive()
     }
 }

@@ -10,7 +10,19 @@ mod keys;
 mod state;
 mod token;
 
+#[cfg(feature = "test-util")]
+pub mod testing;
+
 pub use config::{AntiCsrf, MAX_TOKEN_BYTES, SessionConfig, SigningKeyKind, TokenTransport};
 pub use crypto::BACKEND as CRYPTO_BACKEND;
-pub use keys::KeyStore;
+pub use keys::{FetchError, KeyStore, KeyStoreBuilder, KeyStoreError};
 pub use state::{Session, SessionState, TokenSource, TryRefreshReason, UnauthorisedReason};
+mod csrf;
+mod layer;
+pub mod reject;
+
+pub use layer::{
+    RequireClaims, RequireClaimsLayer, ResponseBody, ResponseFuture, SessionLayer, SessionService,
+};
+#[cfg(feature = "axum")]
+pub mod axum;
