@@ -113,3 +113,22 @@ impl<S: Send + Sync> OptionalFromRequestParts<S> for Session {
         }
     }
 }
+
+/// For API routes that call another API (a backend for frontend): the 2xx response
+/// as it is, anything else as SuperTokens' JSON answer
+/// ([`SessionResponse::into_api_response`](crate::upstream::SessionResponse::into_api_response)).
+/// Page handlers use
+/// [`into_page_response`](crate::upstream::SessionResponse::into_page_response) instead,
+/// which needs the request's URI.
+impl<B> IntoResponse for crate::upstream::SessionResponse<B>
+where
+    B: http_body::Body<Data = Bytes> + Send + 'static,
+    B::Error: Into<axum_core::BoxError>,
+{
+    fn into_response(self) -> Response {
+        match self.into_api_response() {
+            Ok(response) => response.map(Body::new),
+            Err(answer) => answer.map(Body::from),
+        }
+    }
+}

@@ -91,9 +91,3 @@ impl<C: Clock + ?Sized> Clock for Arc<C> {
 
 /// Shared handle to a clock, as stored in configurations.
 pub(crate) type SharedClock = Arc<dyn Clock>;
-
-/// Seconds since the Unix epoch as a float, the way JavaScript's `Date.now() / 1000` reads.
-pub(crate) fn unix_seconds_f64(time: SystemTime) -> f64 {
-    time.duration_since(UNIX_EPOCH)
-        .map_or(0.0, |d| d.as_secs_f64())
-}

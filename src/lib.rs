@@ -20,9 +20,11 @@ pub use state::{Session, SessionState, TokenSource, TryRefreshReason, Unauthoris
 mod csrf;
 mod layer;
 pub mod reject;
+pub mod upstream;
 
 pub use layer::{
     RequireClaims, RequireClaimsLayer, ResponseBody, ResponseFuture, SessionLayer, SessionService,
 };
 #[cfg(feature = "axum")]
 pub mod axum;
+pub use upstream::{ForwardSessionLayer, SessionResponse};

@@ -119,9 +119,9 @@ impl Policy {
 
     /// Time until the cooldown after the last attempt ends, in whole seconds, at least 1 s.
     pub(crate) fn retry_after(&self, snapshot: &Snapshot, now: SystemTime) -> Duration {
-        let remaining = snapshot
-            .last_attempt
-            .map_or(Duration::ZERO, |last| self.cooldown.saturating_sub(age(last, now)));
+        let remaining = snapshot.last_attempt.map_or(Duration::ZERO, |last| {
+            self.cooldown.saturating_sub(age(last, now))
+        });
         let seconds = remaining.as_secs() + u64::from(remaining.subsec_nanos() > 0);
         Duration::from_secs(seconds.max(1))
     }
@@ -178,10 +178,7 @@ impl RemoteKeys {
 
     /// Answers from the cache alone; may start a background refresh.
     pub(crate) fn cached(self: &Arc<Self>, kid: &str) -> Option<KeyLookup> {
-        match self
-            .policy
-            .decide(&self.snapshot(), kid, self.clock.now())
-        {
+        match self.policy.decide(&self.snapshot(), kid, self.clock.now()) {
             Decision::Answer(lookup) => Some(lookup),
             Decision::AnswerAndRefresh(lookup) => {
                 self.spawn_refresh();
@@ -251,7 +248,8 @@ impl RemoteKeys {
             .snapshot
             .write()
             .unwrap_or_else(PoisonError::into_inner) = Arc::new(next);
-        self.attempts.send_modify(|count| *count = count.wrapping_add(1));
+        self.attempts
+            .send_modify(|count| *count = count.wrapping_add(1));
         outcome
     }
 
@@ -276,8 +274,7 @@ impl RemoteKeys {
     }
 
     pub(crate) fn retry_after(&self) -> Duration {
-        self.policy
-            .retry_after(&self.snapshot(), self.clock.now())
+        self.policy.retry_after(&self.snapshot(), self.clock.now())
     }
 
     /// Number of completed fetch attempts, to wait on in tests.

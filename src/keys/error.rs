@@ -200,7 +200,11 @@ impl fmt::Display for FetchError {
                 root_cause(&**source)
             ),
             Self::Request { uri, source } => {
-                write!(f, "the JWKS request to {uri} failed: {}", root_cause(&**source))
+                write!(
+                    f,
+                    "the JWKS request to {uri} failed: {}",
+                    root_cause(&**source)
+                )
             }
             Self::Status { uri, status } => write!(
                 f,
@@ -231,9 +235,9 @@ impl fmt::Display for FetchError {
 impl StdError for FetchError {
     fn source(&self) -> Option<&(dyn StdError + 'static)> {
         match self {
-            Self::Connect { source, .. } | Self::Request { source, .. } | Self::Body { source, .. } => {
-                Some(&**source)
-            }
+            Self::Connect { source, .. }
+            | Self::Request { source, .. }
+            | Self::Body { source, .. } => Some(&**source),
             Self::InvalidJson { source, .. } => Some(source),
             _ => None,
         }

@@ -1,57 +1,14 @@
 //! KeyStore: the published signing keys access tokens are verified against.
 //!
-//! A [`KeyStore`] holds the RSA keys of a JWKS, parsed once. It either fetches them from
-//! one or more JWKS URIs (for SuperTokens: `<connectionURI>/.well-known/jwks.json`) and
-//! caches them, or holds a static JWKS given as JSON.
-//!
-//! A fetching store verifies requests from its cache without any network call or async
-//! lock. It fetches when:
-//! - nothing is cached yet (or [`KeyStore::refresh`] is called, e.g. at startup);
-//! - the cached set is older than `max_age` (4 h): the request is still answered from the
-//!   cache and the refresh runs in the background;
-//! - a token names a kid the cache does not have (key rotation), at most once per
-//!   `refetch_cooldown` (5 s), so a flood of forged kids causes at most one fetch per
-//!   cooldown.
-//!
-//! Concurrent misses share one fetch. When the JWKS host is down, cached keys keep
-//! verifying for `stale_if_error` (24 h) past `max_age`; with no usable key the layer
-//! answers 503 with `Retry-After` instead of logging the user out.
-//!
-//! Fetching needs a Tokio runtime with IO and time enabled.
+//! [`KeyStore`] (fetching, caching, static sets) is documented on the type; `jwks`
+//! judges JWKs, `fetch` talks HTTP, `cache` decides when to fetch.
 //!
 //! ```
 //! use tower_supertokens::KeyStore;
 //!
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
-//! // A static key set, e.g. for tests (a real `n` is the base64url RSA modulus).
-//! let jwks = r#"{"keys":[{"kty":"RSA","kid":"s-2de612a5-a5ba-413e-9216-4c43e2e78c86",
-//!     "n":"w7Zdfmece8iaB0kiTY8pCtiBtzbptJmP28nSWwtdjRu0f2GFpajvWE4VhfJA","e":"AQAB",
-//!     "alg":"RS256","use":"sig"}]}"#;
-//! let keys = KeyStore::from_jwks_json(jwks)?;
-//! assert_eq!(keys.key_ids(), ["s-2de612a5-a5ba-413e-9216-4c43e2e78c86"]);
-//!
-//! // Keys fetched from the SuperTokens core, with the defaults.
-//! let keys = KeyStore::from_jwks_uri("http://localhost:3567/.well-known/jwks.json")?;
-//! # let _ = keys;
-//! # Ok(())
-//! # }
-//! ```
-//!
-//! With settings, and a warm-up fetch at startup:
-//!
-//! ```no_run
-//! use std::time::Duration;
-//! use tower_supertokens::KeyStore;
-//!
-//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
-//! let keys = KeyStore::builder()
-//!     .jwks_uri("https://core-1.example.com/.well-known/jwks.json")
-//!     .jwks_uri("https://core-2.example.com/.well-known/jwks.json")
-//!     .refetch_cooldown(Duration::from_secs(10))
-//!     .add_root_certificate_pem(&std::fs::read("internal-ca.pem")?)?
-//!     .build()?;
-//! let count = keys.refresh().await?;
-//! println!("{count} signing keys: {:?}", keys.key_ids());
+//! let keys = KeyStore::from_jwks_json(r#"{"keys":[]}"#)?;
+//! assert!(keys.key_ids().is_empty());
 //! # Ok(())
 //! # }
 //! ```
@@ -108,14 +65,69 @@ pub(crate) enum KeyLookup {
     Found(Arc<[VerifyingKey]>),
     /// The key set is fresh (or was just refetched) and has no such kid.
     UnknownKid,
-    /// No key set could be fetched and none is cached.
+    /// No usable key for this kid is cached and the key set could not be fetched (or the
+    /// last fetch failed, within the cooldown): the JWKS host is failing.
     Unavailable,
 }
 
 /// The published signing keys, fetched from JWKS URIs or given statically. Cheap to clone:
 /// clones share the cache.
 ///
-/// See the [module documentation](self) for the caching rules.
+/// A `KeyStore` holds the RSA keys of a JWKS, parsed once. It either fetches them from
+/// one or more JWKS URIs (for SuperTokens: `<connectionURI>/.well-known/jwks.json`) and
+/// caches them, or holds a static JWKS given as JSON.
+///
+/// A fetching store verifies requests from its cache without any network call or async
+/// lock. It fetches when:
+/// - nothing is cached yet (or [`KeyStore::refresh`] is called, e.g. at startup);
+/// - the cached set is older than `max_age` (4 h): the request is still answered from the
+///   cache and the refresh runs in the background;
+/// - a token names a kid the cache does not have (key rotation), at most once per
+///   `refetch_cooldown` (5 s), so a flood of forged kids causes at most one fetch per
+///   cooldown.
+///
+/// Concurrent misses share one fetch. When the JWKS host is down, cached keys keep
+/// verifying for `stale_if_error` (24 h) past `max_age`; with no usable key the layer
+/// answers 503 with `Retry-After` instead of logging the user out.
+///
+/// Fetching needs a Tokio runtime with IO and time enabled.
+///
+/// ```
+/// use tower_supertokens::KeyStore;
+///
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// // A static key set, e.g. for tests (a real `n` is the base64url RSA modulus).
+/// let jwks = r#"{"keys":[{"kty":"RSA","kid":"s-2de612a5-a5ba-413e-9216-4c43e2e78c86",
+///     "n":"w7Zdfmece8iaB0kiTY8pCtiBtzbptJmP28nSWwtdjRu0f2GFpajvWE4VhfJA","e":"AQAB",
+///     "alg":"RS256","use":"sig"}]}"#;
+/// let keys = KeyStore::from_jwks_json(jwks)?;
+/// assert_eq!(keys.key_ids(), ["s-2de612a5-a5ba-413e-9216-4c43e2e78c86"]);
+///
+/// // Keys fetched from the SuperTokens core, with the defaults.
+/// let keys = KeyStore::from_jwks_uri("http://localhost:3567/.well-known/jwks.json")?;
+/// # let _ = keys;
+/// # Ok(())
+/// # }
+/// ```
+///
+/// With settings, and a warm-up fetch at startup:
+///
+/// ```no_run
+/// use std::time::Duration;
+/// use tower_supertokens::KeyStore;
+///
+/// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+/// let keys = KeyStore::builder()
+///     .jwks_uri("https://core-1.example.com/.well-known/jwks.json")
+///     .jwks_uri("https://core-2.example.com/.well-known/jwks.json")
+///     .refetch_cooldown(Duration::from_secs(10))
+///     .add_root_certificate_pem(&std::fs::read("internal-ca.pem")?)?
+///     .build()?;
+/// let count = keys.refresh().await?;
+/// println!("{count} signing keys: {:?}", keys.key_ids());
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Clone)]
 pub struct KeyStore {
     source: Source,
@@ -224,6 +236,7 @@ impl KeyStore {
     }
 
     /// The kids of the cached keys, in JWKS order (empty before the first fetch).
+    #[must_use]
     pub fn key_ids(&self) -> Vec<String> {
         match &self.source {
             Source::Static(keys) => keys.key_ids(),
@@ -233,8 +246,9 @@ impl KeyStore {
 }
 
 fn static_lookup(keys: &KeySet, kid: &str) -> KeyLookup {
-    keys.get(kid)
-        .map_or(KeyLookup::UnknownKid, |found| KeyLookup::Found(Arc::clone(found)))
+    keys.get(kid).map_or(KeyLookup::UnknownKid, |found| {
+        KeyLookup::Found(Arc::clone(found))
+    })
 }
 
 /// Builds a [`KeyStore`] that fetches its keys from JWKS URIs. Start with
@@ -415,23 +429,19 @@ impl KeyStoreBuilder {
         };
         let fetcher = Fetcher::new(client, uris, self.fetch_timeout);
         Ok(KeyStore {
-            source: Source::Remote(Arc::new(RemoteKeys::new(
-                fetcher,
-                self.policy,
-                self.clock,
-            ))),
+            source: Source::Remote(Arc::new(RemoteKeys::new(fetcher, self.policy, self.clock))),
         })
     }
 }
 
 /// An absolute `http`/`https` URI without credentials.
 fn parse_uri(text: &str) -> Result<Uri, KeyStoreError> {
-    let uri: Uri = text.parse().map_err(|error: http::uri::InvalidUri| {
-        KeyStoreError::InvalidUri {
-            uri: text.to_owned(),
-            reason: error.to_string(),
-        }
-    })?;
+    let uri: Uri =
+        text.parse()
+            .map_err(|error: http::uri::InvalidUri| KeyStoreError::InvalidUri {
+                uri: text.to_owned(),
+                reason: error.to_string(),
+            })?;
     let Some(authority) = uri.authority() else {
         return Err(KeyStoreError::InvalidUri {
             uri: text.to_owned(),
@@ -442,7 +452,9 @@ fn parse_uri(text: &str) -> Result<Uri, KeyStoreError> {
         return Err(KeyStoreError::CredentialsInUri);
     }
     match uri.scheme_str() {
-        Some(scheme) if scheme.eq_ignore_ascii_case("http") || scheme.eq_ignore_ascii_case("https") => {
+        Some(scheme)
+            if scheme.eq_ignore_ascii_case("http") || scheme.eq_ignore_ascii_case("https") =>
+        {
             Ok(uri)
         }
         _ => Err(KeyStoreError::UnsupportedScheme {

@@ -58,9 +58,7 @@ pub(crate) fn extract<'a>(
                 Ok(raw) => match parse(raw) {
                     // Node checks for duplicates only once the cookie is chosen.
                     Ok(_) if count > 1 => {
-                        return Err(SessionState::TryRefresh(
-                            TryRefreshReason::DuplicateCookies,
-                        ));
+                        return Err(SessionState::TryRefresh(TryRefreshReason::DuplicateCookies));
                     }
                     Ok(parsed) => return chosen(raw, TokenSource::Cookie, parsed),
                     Err(reason) => Some(reason),
@@ -157,8 +155,14 @@ fn cookies(headers: &HeaderMap) -> impl Iterator<Item = (&[u8], &[u8])> {
 
 fn trim(bytes: &[u8]) -> &[u8] {
     let is_space = |b: &u8| *b == b' ' || *b == b'\t';
-    let start = bytes.iter().position(|b| !is_space(b)).unwrap_or(bytes.len());
-    let end = bytes.iter().rposition(|b| !is_space(b)).map_or(start, |i| i + 1);
+    let start = bytes
+        .iter()
+        .position(|b| !is_space(b))
+        .unwrap_or(bytes.len());
+    let end = bytes
+        .iter()
+        .rposition(|b| !is_space(b))
+        .map_or(start, |i| i + 1);
     bytes.get(start..end).unwrap_or_default()
 }
 
@@ -185,12 +189,21 @@ mod tests {
 
     fn tokens() -> (String, String) {
         let issuer = TestIssuer::new();
-        (issuer.token("header-user").sign(), issuer.token("cookie-user").sign())
+        (
+            issuer.token("header-user").sign(),
+            issuer.token("cookie-user").sign(),
+        )
     }
 
-    fn pick(map: &HeaderMap, transport: TokenTransport) -> Result<(TokenSource, String), SessionState> {
+    fn pick(
+        map: &HeaderMap,
+        transport: TokenTransport,
+    ) -> Result<(TokenSource, String), SessionState> {
         extract(map, transport, COOKIE_NAME).map(|c| {
-            let sub = c.parsed.payload["sub"].as_str().unwrap_or_default().to_owned();
+            let sub = c.parsed.payload["sub"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned();
             (c.source, sub)
         })
     }
@@ -241,10 +254,22 @@ mod tests {
     #[test]
     fn lowercase_bearer_and_other_schemes_are_ignored() {
         let (h, c) = tokens();
-        for value in [format!("bearer {h}"), format!("BEARER {h}"), format!("Basic {h}"), format!("Bearer{h}")] {
+        for value in [
+            format!("bearer {h}"),
+            format!("BEARER {h}"),
+            format!("Basic {h}"),
+            format!("Bearer{h}"),
+        ] {
             let map = headers(&[("authorization", &value)]);
-            assert_eq!(state_name(pick(&map, TokenTransport::Any)), "NoToken", "{value}");
-            let map = headers(&[("authorization", &value), ("cookie", &format!("sAccessToken={c}"))]);
+            assert_eq!(
+                state_name(pick(&map, TokenTransport::Any)),
+                "NoToken",
+                "{value}"
+            );
+            let map = headers(&[
+                ("authorization", &value),
+                ("cookie", &format!("sAccessToken={c}")),
+            ]);
             assert_eq!(
                 pick(&map, TokenTransport::Any).unwrap().0,
                 TokenSource::Cookie,
@@ -273,10 +298,16 @@ mod tests {
         }
         // Split over several Cookie headers.
         let map = headers(&[("cookie", "a=1"), ("Cookie", &format!("sAccessToken={c}"))]);
-        assert_eq!(extract(&map, TokenTransport::Any, COOKIE_NAME).unwrap().raw, c);
+        assert_eq!(
+            extract(&map, TokenTransport::Any, COOKIE_NAME).unwrap().raw,
+            c
+        );
         // A custom cookie name.
         let map = headers(&[("cookie", &format!("sAccessToken=x; myToken={c}"))]);
-        assert_eq!(extract(&map, TokenTransport::Any, "myToken").unwrap().raw, c);
+        assert_eq!(
+            extract(&map, TokenTransport::Any, "myToken").unwrap().raw,
+            c
+        );
     }
 
     #[test]
@@ -286,7 +317,10 @@ mod tests {
             .collect();
         assert_eq!(
             pairs,
-            vec![(b"a".to_vec(), b"b=c".to_vec()), (b"d".to_vec(), b"=".to_vec())]
+            vec![
+                (b"a".to_vec(), b"b=c".to_vec()),
+                (b"d".to_vec(), b"=".to_vec())
+            ]
         );
     }
 
@@ -297,17 +331,26 @@ mod tests {
         let mut bytes = b"junk=\xff\xfe; sAccessToken=".to_vec();
         bytes.extend_from_slice(c.as_bytes());
         map.append(COOKIE, HeaderValue::from_bytes(&bytes).unwrap());
-        assert_eq!(extract(&map, TokenTransport::Any, COOKIE_NAME).unwrap().raw, c);
+        assert_eq!(
+            extract(&map, TokenTransport::Any, COOKIE_NAME).unwrap().raw,
+            c
+        );
         // The access token cookie itself not UTF-8: present, unparseable.
         let mut map = HeaderMap::new();
-        map.append(COOKIE, HeaderValue::from_bytes(b"sAccessToken=\xff\xfe").unwrap());
+        map.append(
+            COOKIE,
+            HeaderValue::from_bytes(b"sAccessToken=\xff\xfe").unwrap(),
+        );
         assert!(matches!(
             extract(&map, TokenTransport::Any, COOKIE_NAME),
             Err(SessionState::Unauthorised(UnauthorisedReason::Malformed(_)))
         ));
         // Nor in the Authorization header.
         let mut map = HeaderMap::new();
-        map.append(AUTHORIZATION, HeaderValue::from_bytes(b"Bearer \xff\xfe").unwrap());
+        map.append(
+            AUTHORIZATION,
+            HeaderValue::from_bytes(b"Bearer \xff\xfe").unwrap(),
+        );
         assert!(matches!(
             extract(&map, TokenTransport::Any, COOKIE_NAME),
             Err(SessionState::Unauthorised(UnauthorisedReason::Malformed(_)))
@@ -330,8 +373,14 @@ mod tests {
         }
         // Irrelevant when the header is chosen.
         let mut map = two_headers.clone();
-        map.append(AUTHORIZATION, HeaderValue::from_str(&format!("Bearer {h}")).unwrap());
-        assert_eq!(pick(&map, TokenTransport::Any).unwrap().0, TokenSource::Header);
+        map.append(
+            AUTHORIZATION,
+            HeaderValue::from_str(&format!("Bearer {h}")).unwrap(),
+        );
+        assert_eq!(
+            pick(&map, TokenTransport::Any).unwrap().0,
+            TokenSource::Header
+        );
         // The first duplicate does not parse: no candidate from the cookie.
         let map = headers(&[("cookie", &format!("sAccessToken=bad; sAccessToken={c}"))]);
         assert!(matches!(
@@ -351,7 +400,11 @@ mod tests {
                 ("cookie", " sIdRefreshToken = "),
             ]),
         ] {
-            for transport in [TokenTransport::Any, TokenTransport::Cookie, TokenTransport::Header] {
+            for transport in [
+                TokenTransport::Any,
+                TokenTransport::Cookie,
+                TokenTransport::Header,
+            ] {
                 assert_eq!(
                     state_name(pick(&map, transport)),
                     "TryRefresh(LegacyCookie)"
@@ -367,22 +420,43 @@ mod tests {
             ("authorization", &format!("Bearer {h}")),
             ("cookie", &format!("sAccessToken={c}")),
         ]);
-        assert_eq!(pick(&both, TokenTransport::Any).unwrap().0, TokenSource::Header);
-        assert_eq!(pick(&both, TokenTransport::Header).unwrap().0, TokenSource::Header);
-        assert_eq!(pick(&both, TokenTransport::Cookie).unwrap().0, TokenSource::Cookie);
+        assert_eq!(
+            pick(&both, TokenTransport::Any).unwrap().0,
+            TokenSource::Header
+        );
+        assert_eq!(
+            pick(&both, TokenTransport::Header).unwrap().0,
+            TokenSource::Header
+        );
+        assert_eq!(
+            pick(&both, TokenTransport::Cookie).unwrap().0,
+            TokenSource::Cookie
+        );
 
         let header_only = headers(&[("authorization", &format!("Bearer {h}"))]);
-        assert_eq!(state_name(pick(&header_only, TokenTransport::Cookie)), "NoToken");
+        assert_eq!(
+            state_name(pick(&header_only, TokenTransport::Cookie)),
+            "NoToken"
+        );
         let cookie_only = headers(&[("cookie", &format!("sAccessToken={c}"))]);
-        assert_eq!(state_name(pick(&cookie_only, TokenTransport::Header)), "NoToken");
+        assert_eq!(
+            state_name(pick(&cookie_only, TokenTransport::Header)),
+            "NoToken"
+        );
         // Duplicate cookies do not matter when cookies are not read.
         let duplicated = headers(&[("cookie", &format!("sAccessToken={c}; sAccessToken={c}"))]);
-        assert_eq!(state_name(pick(&duplicated, TokenTransport::Header)), "NoToken");
+        assert_eq!(
+            state_name(pick(&duplicated, TokenTransport::Header)),
+            "NoToken"
+        );
     }
 
     #[test]
     fn no_token_and_unauthorised() {
-        assert_eq!(state_name(pick(&HeaderMap::new(), TokenTransport::Any)), "NoToken");
+        assert_eq!(
+            state_name(pick(&HeaderMap::new(), TokenTransport::Any)),
+            "NoToken"
+        );
         let map = headers(&[("cookie", "other=1"), ("authorization", "Basic abc")]);
         assert_eq!(state_name(pick(&map, TokenTransport::Any)), "NoToken");
         // Header present but unparseable, no cookie: the header's reason.
@@ -402,13 +476,19 @@ mod tests {
             "Unauthorised(TooLarge)"
         );
         // Only the cookie, unparseable: the cookie's reason.
-        let map = headers(&[("authorization", "Basic x"), ("cookie", &format!("sAccessToken={too_large}"))]);
+        let map = headers(&[
+            ("authorization", "Basic x"),
+            ("cookie", &format!("sAccessToken={too_large}")),
+        ]);
         assert_eq!(
             state_name(pick(&map, TokenTransport::Any)),
             "Unauthorised(TooLarge)"
         );
         // An OAuth token in the cookie.
-        let oauth = TestIssuer::new().token("u").claim("stt", serde_json::json!(1)).sign();
+        let oauth = TestIssuer::new()
+            .token("u")
+            .claim("stt", serde_json::json!(1))
+            .sign();
         let map = headers(&[("cookie", &format!("sAccessToken={oauth}"))]);
         assert_eq!(
             state_name(pick(&map, TokenTransport::Any)),
@@ -428,8 +508,14 @@ mod tests {
             Err(SessionState::Unauthorised(UnauthorisedReason::Malformed(_)))
         ));
         let mut map = map;
-        map.append(COOKIE, HeaderValue::from_str(&format!("sAccessToken={c}")).unwrap());
-        assert_eq!(pick(&map, TokenTransport::Any).unwrap().0, TokenSource::Cookie);
+        map.append(
+            COOKIE,
+            HeaderValue::from_str(&format!("sAccessToken={c}")).unwrap(),
+        );
+        assert_eq!(
+            pick(&map, TokenTransport::Any).unwrap().0,
+            TokenSource::Cookie
+        );
     }
 
     #[test]
@@ -470,6 +556,12 @@ mod tests {
         let pairs: Vec<(Vec<u8>, Vec<u8>)> = cookies(&headers(&[("cookie", "x=\"; y=\"\"")]))
             .map(|(n, v)| (n.to_vec(), v.to_vec()))
             .collect();
-        assert_eq!(pairs, vec![(b"x".to_vec(), b"\"".to_vec()), (b"y".to_vec(), b"".to_vec())]);
+        assert_eq!(
+            pairs,
+            vec![
+                (b"x".to_vec(), b"\"".to_vec()),
+                (b"y".to_vec(), b"".to_vec())
+            ]
+        );
     }
 }

@@ -13,7 +13,6 @@ use std::str::FromStr;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use jsonwebtoken::Algorithm;
-use jsonwebtoken::signature::Verifier;
 use serde_json::{Map, Value};
 
 use crate::config::SigningKeyKind;
@@ -105,7 +104,10 @@ fn check_audience_and_issuer(
 ) -> Result<(), SessionState> {
     let rejected = SessionState::Unauthorised(UnauthorisedReason::WrongAudienceOrIssuer);
     if let Some(accepted) = options.audience {
-        let accepts = |aud: &Value| aud.as_str().is_some_and(|aud| accepted.iter().any(|a| a == aud));
+        let accepts = |aud: &Value| {
+            aud.as_str()
+                .is_some_and(|aud| accepted.iter().any(|a| a == aud))
+        };
         let ok = match payload.get("aud") {
             Some(Value::Array(auds)) => auds.iter().any(accepts),
             Some(aud) => accepts(aud),
@@ -227,7 +229,10 @@ mod tests {
     #[test]
     fn alg_none_is_refused() {
         let issuer = issuer();
-        let raw = issuer.token("user").header_field("alg", json!("none")).unsigned();
+        let raw = issuer
+            .token("user")
+            .header_field("alg", json!("none"))
+            .unsigned();
         assert!(raw.ends_with('.'));
         assert_eq!(
             try_refresh_reason(check(&issuer, &raw)),
@@ -264,7 +269,7 @@ mod tests {
         let parsed = parse(&raw).unwrap();
         let keys = [VerifyingKey {
             alg: None,
-            key: DecodingKey::from_secret(issuer.public_key_pem().as_bytes()),
+            key: DecodingKey::from_secret(issuer.public_key_pem().as_bytes()).unwrap(),
         }];
         assert_eq!(
             try_refresh_reason(verify(&raw, &parsed, &keys, &options, at(NOW))),
@@ -288,7 +293,12 @@ mod tests {
     #[test]
     fn rs512_and_ps256_need_configuration() {
         let issuer = issuer();
-        for alg in [Algorithm::RS512, Algorithm::PS256, Algorithm::RS384, Algorithm::PS512] {
+        for alg in [
+            Algorithm::RS512,
+            Algorithm::PS256,
+            Algorithm::RS384,
+            Algorithm::PS512,
+        ] {
             let raw = issuer.token("user").algorithm(alg).sign();
             // Not allowed by default.
             assert_eq!(
@@ -308,7 +318,10 @@ mod tests {
             for key in &mut keys {
                 key.alg = None;
             }
-            assert!(verify(&raw, &parsed, &keys, &options, at(NOW)).is_ok(), "{alg:?}");
+            assert!(
+                verify(&raw, &parsed, &keys, &options, at(NOW)).is_ok(),
+                "{alg:?}"
+            );
             // A JWK that says RS256 is no candidate for another algorithm.
             let keys = issuer.verifying_keys(&kid);
             assert!(keys.iter().all(|key| key.alg == Some(Algorithm::RS256)));
@@ -368,9 +381,12 @@ mod tests {
         // Re-signing the same payload under the old header: the kid is in the signed part.
         let good = issuer.token("user").sign();
         let [_, p, s]: [&str; 3] = good.split('.').collect::<Vec<_>>().try_into().unwrap();
-        let header = json!({"kid": "d-1700000000000", "typ": "JWT", "version": "5", "alg": "RS256"});
-        let h = base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .encode(serde_json::to_vec(&header).unwrap());
+        let header =
+            json!({"kid": "d-1700000000000", "typ": "JWT", "version": "5", "alg": "RS256"});
+        let h = base64::Engine::encode(
+            &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+            serde_json::to_vec(&header).unwrap(),
+        );
         let raw = format!("{h}.{p}.{s}");
         assert_eq!(
             try_refresh_reason(check(&issuer, &raw)),
@@ -388,7 +404,7 @@ mod tests {
             TryRefreshReason::AlgorithmNotAllowed
         );
         // A different key under the same kid.
-        let other = TestIssuer::new().at(at(NOW));
+        let other = TestIssuer::with_kid("d-other").at(at(NOW));
         other.rotate("d-1700000000000");
         let keys = other.verifying_keys("d-1700000000000");
         assert_eq!(keys.len(), 1);
@@ -451,7 +467,10 @@ mod tests {
     #[test]
     fn float_exp_is_compared_as_a_number() {
         let issuer = issuer();
-        let raw = issuer.token("user").claim("exp", json!(NOW as f64 + 0.5)).sign();
+        let raw = issuer
+            .token("user")
+            .claim("exp", json!(1_750_000_000.5))
+            .sign();
         assert!(check_with(&issuer, &raw, &options(), at(NOW)).is_ok());
         assert_eq!(
             try_refresh_reason(check_with(&issuer, &raw, &options(), at(NOW + 1))),
@@ -533,14 +552,20 @@ mod tests {
             (json!("api"), json!(["https://auth.example"]), wrong),
         ];
         for (aud, iss, expected) in cases {
-            let raw = issuer.token("user").claim("aud", aud.clone()).claim("iss", iss.clone()).sign();
+            let raw = issuer
+                .token("user")
+                .claim("aud", aud.clone())
+                .claim("iss", iss.clone())
+                .sign();
             let result = check_with(&issuer, &raw, &strict, at(NOW));
             match expected {
                 Ok(()) => assert!(result.is_ok(), "{aud} {iss}"),
                 Err(()) => assert!(
                     matches!(
                         result,
-                        Err(SessionState::Unauthorised(UnauthorisedReason::WrongAudienceOrIssuer))
+                        Err(SessionState::Unauthorised(
+                            UnauthorisedReason::WrongAudienceOrIssuer
+                        ))
                     ),
                     "{aud} {iss}"
                 ),
@@ -554,7 +579,9 @@ mod tests {
         };
         assert!(matches!(
             check_with(&issuer, &raw, &only_audience, at(NOW)),
-            Err(SessionState::Unauthorised(UnauthorisedReason::WrongAudienceOrIssuer))
+            Err(SessionState::Unauthorised(
+                UnauthorisedReason::WrongAudienceOrIssuer
+            ))
         ));
         // Only the issuer configured: the default minted iss.
         let own = [issuer.issuer_claim().to_owned()];
@@ -575,7 +602,9 @@ mod tests {
             key_kind,
             ..options()
         };
-        let run = |issuer: &TestIssuer, raw: &str, kind| check_with(issuer, raw, &with_kind(kind), at(NOW));
+        let run = |issuer: &TestIssuer, raw: &str, kind| {
+            check_with(issuer, raw, &with_kind(kind), at(NOW))
+        };
         assert!(run(&dynamic, &d, SigningKeyKind::Dynamic).is_ok());
         assert_eq!(
             try_refresh_reason(run(&static_, &s, SigningKeyKind::Dynamic)),
@@ -656,8 +685,13 @@ mod tests {
                             jwk["e"].as_str().unwrap(),
                         )
                         .unwrap();
-                        let alg = jwk["alg"].as_str().map(|alg| Algorithm::from_str(alg).unwrap());
-                        (jwk["kid"].as_str().unwrap().to_owned(), VerifyingKey { alg, key })
+                        let alg = jwk["alg"]
+                            .as_str()
+                            .map(|alg| Algorithm::from_str(alg).unwrap());
+                        (
+                            jwk["kid"].as_str().unwrap().to_owned(),
+                            VerifyingKey { alg, key },
+                        )
                     })
                     .collect(),
             })
@@ -706,7 +740,12 @@ mod tests {
         // Expired after exp = 1733507877.
         assert!(verify_vector(&v, &v.token, SigningKeyKind::Dynamic, at(1_733_507_876)).is_ok());
         assert_eq!(
-            try_refresh_reason(verify_vector(&v, &v.token, SigningKeyKind::Dynamic, at(1_733_507_877))),
+            try_refresh_reason(verify_vector(
+                &v,
+                &v.token,
+                SigningKeyKind::Dynamic,
+                at(1_733_507_877)
+            )),
             TryRefreshReason::Expired
         );
     }

@@ -1,0 +1,97 @@
+//! One full verification, measured three ways in the same run so the report gives ratios:
+//!
+//! - `layer/required`: a request with a Bearer token through `SessionLayer::required`
+//!   (extract, parse, key lookup from the warm cache, RS256 verify, claims, state);
+//! - `layer/none`: the same request to the bare handler (the cost of the layer is the
+//!   difference);
+//! - `peer/jsonwebtoken-decode`: plain `jsonwebtoken::decode` of the same token with an
+//!   RS256 `Validation` (what a hand-rolled JWT layer does per request).
+//!
+//! The crypto backend is the one compiled in: run once per backend,
+//! `cargo bench --bench verify` (aws-lc-rs) and
+//! `cargo bench --bench verify --no-default-features --features rust-crypto,test-util`.
+
+use std::convert::Infallible;
+use std::hint::black_box;
+
+use bytes::Bytes;
+use criterion::{Criterion, criterion_group, criterion_main};
+use http::{Request, Response};
+use http_body_util::Full;
+use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use tower::{Service, ServiceBuilder, ServiceExt, service_fn};
+use tower_supertokens::testing::TestIssuer;
+use tower_supertokens::{CRYPTO_BACKEND, SessionConfig, SessionLayer};
+
+async fn handler(_request: Request<Full<Bytes>>) -> Result<Response<Full<Bytes>>, Infallible> {
+    Ok(Response::new(Full::new(Bytes::from_static(b"ok"))))
+}
+
+fn request(token: &str) -> Request<Full<Bytes>> {
+    Request::get("/api/user")
+        .header("authorization", format!("Bearer {token}"))
+        .body(Full::default())
+        .unwrap_or_default()
+}
+
+fn install_peer_provider() {
+    // jsonwebtoken's own decode needs a process-wide provider when both backends are on.
+    #[cfg(feature = "aws-lc-rs")]
+    let provider = &jsonwebtoken::crypto::aws_lc::DEFAULT_PROVIDER;
+    #[cfg(all(feature = "rust-crypto", not(feature = "aws-lc-rs")))]
+    let provider = &jsonwebtoken::crypto::rust_crypto::DEFAULT_PROVIDER;
+    let _ = provider.install_default();
+}
+
+fn bench(c: &mut Criterion) {
+    install_peer_provider();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap_or_else(|e| panic!("runtime: {e}"));
+    let issuer = TestIssuer::new();
+    let token = issuer.token("bench-user").sign();
+    let config = SessionConfig::new(issuer.key_store());
+
+    let mut group = c.benchmark_group(format!("verify/{CRYPTO_BACKEND}"));
+    let mut with_layer = ServiceBuilder::new()
+        .layer(SessionLayer::required(config))
+        .service_fn(handler);
+    group.bench_function("layer/required", |b| {
+        b.iter(|| {
+            runtime.block_on(async {
+                let service = with_layer.ready().await.unwrap_or_else(|e| match e {});
+                let response = service.call(request(&token)).await.unwrap_or_else(|e| match e {});
+                assert_eq!(response.status(), 200);
+                black_box(response)
+            })
+        });
+    });
+    let mut bare = service_fn(handler);
+    group.bench_function("layer/none", |b| {
+        b.iter(|| {
+            runtime.block_on(async {
+                let service = bare.ready().await.unwrap_or_else(|e| match e {});
+                black_box(service.call(request(&token)).await.unwrap_or_else(|e| match e {}))
+            })
+        });
+    });
+
+    let jwks: jsonwebtoken::jwk::JwkSet =
+        serde_json::from_str(&issuer.jwks_json()).unwrap_or_else(|e| panic!("jwks: {e}"));
+    let key = DecodingKey::from_jwk(&jwks.keys[0]).unwrap_or_else(|e| panic!("key: {e}"));
+    let mut validation = Validation::new(Algorithm::RS256);
+    validation.leeway = 0;
+    validation.validate_aud = false;
+    group.bench_function("peer/jsonwebtoken-decode", |b| {
+        b.iter(|| {
+            let data = jsonwebtoken::decode::<serde_json::Value>(black_box(&token), &key, &validation);
+            assert!(data.is_ok());
+            black_box(data)
+        });
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
