@@ -30,7 +30,9 @@ async fn serve(app: Router) -> SocketAddr {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .unwrap_or_else(|e| panic!("bind: {e}"));
-    let addr = listener.local_addr().unwrap_or_else(|e| panic!("addr: {e}"));
+    let addr = listener
+        .local_addr()
+        .unwrap_or_else(|e| panic!("addr: {e}"));
     tokio::spawn(async move {
         let _ = axum::serve(listener, app).await;
     });
@@ -85,37 +87,50 @@ async fn main() -> Result<(), Infallible> {
     let route = || Router::new().route("/api/user", get(|| async { "ok" }));
 
     let bare = serve(route()).await;
-    let layered = serve(route().layer(SessionLayer::required(SessionConfig::new(issuer.key_store())))).await;
+    let layered = serve(route().layer(SessionLayer::required(SessionConfig::new(
+        issuer.key_store(),
+    ))))
+    .await;
 
     let jwks: jsonwebtoken::jwk::JwkSet =
         serde_json::from_str(&issuer.jwks_json()).unwrap_or_else(|e| panic!("jwks: {e}"));
     let key = Arc::new(DecodingKey::from_jwk(&jwks.keys[0]).unwrap_or_else(|e| panic!("key: {e}")));
-    let peer = serve(route().layer(middleware::from_fn(move |request: Request, next: Next| {
-        let key = Arc::clone(&key);
-        async move {
-            let mut validation = Validation::new(Algorithm::RS256);
-            validation.validate_aud = false;
-            let token = request
-                .headers()
-                .get("authorization")
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.strip_prefix("Bearer "))
-                .map(str::to_owned);
-            match token.map(|t| jsonwebtoken::decode::<serde_json::Value>(&t, &key, &validation)) {
-                Some(Ok(_)) => next.run(request).await,
-                _ => StatusCode::UNAUTHORIZED.into_response(),
+    let peer = serve(
+        route().layer(middleware::from_fn(move |request: Request, next: Next| {
+            let key = Arc::clone(&key);
+            async move {
+                let mut validation = Validation::new(Algorithm::RS256);
+                validation.validate_aud = false;
+                let token = request
+                    .headers()
+                    .get("authorization")
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| v.strip_prefix("Bearer "))
+                    .map(str::to_owned);
+                match token
+                    .map(|t| jsonwebtoken::decode::<serde_json::Value>(&t, &key, &validation))
+                {
+                    Some(Ok(_)) => next.run(request).await,
+                    _ => StatusCode::UNAUTHORIZED.into_response(),
+                }
             }
-        }
-    })))
+        })),
+    )
     .await;
 
     // Warm up connections and the key cache.
     for addr in [bare, layered, peer] {
         drive(addr, Arc::clone(&token), CONCURRENCY * 10).await;
     }
-    println!("load test: {requests} requests per server, {CONCURRENCY} connections, backend {CRYPTO_BACKEND}");
+    println!(
+        "load test: {requests} requests per server, {CONCURRENCY} connections, backend {CRYPTO_BACKEND}"
+    );
     let mut rates = Vec::new();
-    for (name, addr) in [("no auth", bare), ("tower-supertokens", layered), ("jsonwebtoken middleware", peer)] {
+    for (name, addr) in [
+        ("no auth", bare),
+        ("tower-supertokens", layered),
+        ("jsonwebtoken middleware", peer),
+    ] {
         let (elapsed, ok) = drive(addr, Arc::clone(&token), requests).await;
         let rate = ok as f64 / elapsed.as_secs_f64();
         println!("{name:>24}: {ok} ok in {elapsed:.2?} ({rate:.0} req/s)");

@@ -61,7 +61,10 @@ fn bench(c: &mut Criterion) {
         b.iter(|| {
             runtime.block_on(async {
                 let service = with_layer.ready().await.unwrap_or_else(|e| match e {});
-                let response = service.call(request(&token)).await.unwrap_or_else(|e| match e {});
+                let response = service
+                    .call(request(&token))
+                    .await
+                    .unwrap_or_else(|e| match e {});
                 assert_eq!(response.status(), 200);
                 black_box(response)
             })
@@ -72,7 +75,12 @@ fn bench(c: &mut Criterion) {
         b.iter(|| {
             runtime.block_on(async {
                 let service = bare.ready().await.unwrap_or_else(|e| match e {});
-                black_box(service.call(request(&token)).await.unwrap_or_else(|e| match e {}))
+                black_box(
+                    service
+                        .call(request(&token))
+                        .await
+                        .unwrap_or_else(|e| match e {}),
+                )
             })
         });
     });
@@ -85,7 +93,8 @@ fn bench(c: &mut Criterion) {
     validation.validate_aud = false;
     group.bench_function("peer/jsonwebtoken-decode", |b| {
         b.iter(|| {
-            let data = jsonwebtoken::decode::<serde_json::Value>(black_box(&token), &key, &validation);
+            let data =
+                jsonwebtoken::decode::<serde_json::Value>(black_box(&token), &key, &validation);
             assert!(data.is_ok());
             black_box(data)
         });

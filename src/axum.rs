@@ -72,7 +72,7 @@ impl IntoResponse for SessionRejection {
         let response = api::respond(&state, std::time::Duration::from_secs(1));
         let (mut parts, body) = response.into_parts();
         parts.extensions.insert(state);
-        Response::from_parts(parts, Body::from(Bytes::from(body)))
+        Response::from_parts(parts, Body::from(body))
     }
 }
 

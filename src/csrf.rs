@@ -65,15 +65,29 @@ mod tests {
 
     fn payload(token: Option<&str>) -> Map<String, Value> {
         let mut map = Map::new();
-        map.insert("antiCsrfToken".into(), token.map_or(Value::Null, |t| json!(t)));
+        map.insert(
+            "antiCsrfToken".into(),
+            token.map_or(Value::Null, |t| json!(t)),
+        );
         map
     }
 
     #[test]
     fn none_checks_nothing() {
         let empty = HeaderMap::new();
-        assert!(check_custom_header(AntiCsrf::None, &Method::POST, TokenSource::Cookie, &empty).is_ok());
-        assert!(check_token(AntiCsrf::None, &Method::POST, TokenSource::Cookie, &empty, &payload(None)).is_ok());
+        assert!(
+            check_custom_header(AntiCsrf::None, &Method::POST, TokenSource::Cookie, &empty).is_ok()
+        );
+        assert!(
+            check_token(
+                AntiCsrf::None,
+                &Method::POST,
+                TokenSource::Cookie,
+                &empty,
+                &payload(None)
+            )
+            .is_ok()
+        );
     }
 
     #[test]
@@ -93,7 +107,9 @@ mod tests {
         assert!(check_custom_header(mode, &Method::GET, TokenSource::Cookie, &empty).is_ok());
         assert!(check_custom_header(mode, &Method::POST, TokenSource::Header, &empty).is_ok());
         let anti_csrf_only = headers(&[("anti-csrf", "x")]);
-        assert!(check_custom_header(mode, &Method::POST, TokenSource::Cookie, &anti_csrf_only).is_err());
+        assert!(
+            check_custom_header(mode, &Method::POST, TokenSource::Cookie, &anti_csrf_only).is_err()
+        );
     }
 
     #[test]
@@ -108,8 +124,26 @@ mod tests {
         assert!(check_token(mode, method, cookie, &wrong, &payload(Some("secret"))).is_err());
         assert!(check_token(mode, method, cookie, &rid_only, &payload(Some("secret"))).is_err());
         assert!(check_token(mode, method, cookie, &right, &payload(None)).is_err());
-        assert!(check_token(mode, &Method::GET, cookie, &HeaderMap::new(), &payload(None)).is_ok());
-        assert!(check_token(mode, method, TokenSource::Header, &HeaderMap::new(), &payload(None)).is_ok());
+        assert!(
+            check_token(
+                mode,
+                &Method::GET,
+                cookie,
+                &HeaderMap::new(),
+                &payload(None)
+            )
+            .is_ok()
+        );
+        assert!(
+            check_token(
+                mode,
+                method,
+                TokenSource::Header,
+                &HeaderMap::new(),
+                &payload(None)
+            )
+            .is_ok()
+        );
         // VIA_TOKEN does not look at rid.
         assert!(check_custom_header(mode, method, cookie, &HeaderMap::new()).is_ok());
     }

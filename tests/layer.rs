@@ -136,15 +136,26 @@ async fn no_token_is_unauthorised_when_required_and_passed_when_optional() {
 #[tokio::test]
 async fn options_and_trace_pass_through_without_reading_the_token() {
     let fx = Fixture::new();
-    let expired = fx.issuer.token("u").at(now() - Duration::from_secs(7200)).sign();
+    let expired = fx
+        .issuer
+        .token("u")
+        .at(now() - Duration::from_secs(7200))
+        .sign();
     for method in [Method::OPTIONS, Method::TRACE] {
-        let request = with_cookie(Request::builder().method(method.clone()).uri("/api/user"), &expired);
+        let request = with_cookie(
+            Request::builder().method(method.clone()).uri("/api/user"),
+            &expired,
+        );
         let answer = call(SessionLayer::required(fx.config()), build(request)).await;
         assert_eq!(answer.status, 200, "{method} must reach the handler");
         assert_eq!(answer.handler_state(), "NoToken");
     }
     // HEAD is not bypassed: no token → 401.
-    let head = call(SessionLayer::required(fx.config()), build(Request::head("/api/user"))).await;
+    let head = call(
+        SessionLayer::required(fx.config()),
+        build(Request::head("/api/user")),
+    )
+    .await;
     assert_eq!(head.status, 401);
 }
 
@@ -153,21 +164,33 @@ async fn legacy_id_refresh_cookie_means_try_refresh_even_when_optional() {
     let fx = Fixture::new();
     let token = fx.token();
     let request = || {
-        build(get().header("cookie", format!("sAccessToken={token}; sIdRefreshToken=legacy")))
+        build(get().header(
+            "cookie",
+            format!("sAccessToken={token}; sIdRefreshToken=legacy"),
+        ))
     };
     let answer = call(SessionLayer::required(fx.config()), request()).await;
     assert_eq!(answer.status, 401);
     assert_eq!(answer.body, TRY_REFRESH);
     let answer = call(SessionLayer::optional(fx.config()), request()).await;
     assert_eq!(answer.handler_state(), "TryRefresh");
-    assert!(answer.json()["reason"].as_str().unwrap_or("").contains("sIdRefreshToken"));
+    assert!(
+        answer.json()["reason"]
+            .as_str()
+            .unwrap_or("")
+            .contains("sIdRefreshToken")
+    );
 }
 
 #[tokio::test]
 async fn header_wins_without_fallback_and_unparseable_header_is_ignored() {
     let fx = Fixture::new();
     let valid = fx.token();
-    let expired = fx.issuer.token("old").at(now() - Duration::from_secs(7200)).sign();
+    let expired = fx
+        .issuer
+        .token("old")
+        .at(now() - Duration::from_secs(7200))
+        .sign();
 
     // Expired header + valid cookie: the header is chosen and fails; no fallback.
     let request = with_cookie(with_bearer(get(), &expired), &valid);
@@ -181,12 +204,20 @@ async fn header_wins_without_fallback_and_unparseable_header_is_ignored() {
 
     // Cookie-only transport ignores the header.
     let config = fx.config().token_transport(TokenTransport::Cookie);
-    let answer = call(SessionLayer::required(config), build(with_bearer(get(), &valid))).await;
+    let answer = call(
+        SessionLayer::required(config),
+        build(with_bearer(get(), &valid)),
+    )
+    .await;
     assert_eq!(answer.body, UNAUTHORISED);
 
     // Header-only transport ignores the cookie.
     let config = fx.config().token_transport(TokenTransport::Header);
-    let answer = call(SessionLayer::required(config), build(with_cookie(get(), &valid))).await;
+    let answer = call(
+        SessionLayer::required(config),
+        build(with_cookie(get(), &valid)),
+    )
+    .await;
     assert_eq!(answer.body, UNAUTHORISED);
 }
 
@@ -194,7 +225,10 @@ async fn header_wins_without_fallback_and_unparseable_header_is_ignored() {
 async fn duplicate_access_token_cookies_mean_try_refresh() {
     let fx = Fixture::new();
     let token = fx.token();
-    let request = get().header("cookie", format!("sAccessToken={token}; other=1; sAccessToken={token}"));
+    let request = get().header(
+        "cookie",
+        format!("sAccessToken={token}; other=1; sAccessToken={token}"),
+    );
     let answer = call(SessionLayer::required(fx.config()), build(request)).await;
     assert_eq!(answer.body, TRY_REFRESH);
     assert!(matches!(
@@ -216,16 +250,36 @@ async fn custom_cookie_name_is_read() {
 #[tokio::test]
 async fn expiry_is_exact_to_the_second_with_no_leeway() {
     let fx = Fixture::new();
-    let token = fx.issuer.token("u").at(now()).expires_in(Duration::from_secs(60)).sign();
+    let token = fx
+        .issuer
+        .token("u")
+        .at(now())
+        .expires_in(Duration::from_secs(60))
+        .sign();
     fx.clock.set(now() + Duration::from_millis(59_999));
-    let answer = call(SessionLayer::required(fx.config()), build(with_cookie(get(), &token))).await;
+    let answer = call(
+        SessionLayer::required(fx.config()),
+        build(with_cookie(get(), &token)),
+    )
+    .await;
     assert_eq!(answer.status, 200, "valid during its last second");
     fx.clock.set(now() + Duration::from_secs(60));
-    let answer = call(SessionLayer::required(fx.config()), build(with_cookie(get(), &token))).await;
+    let answer = call(
+        SessionLayer::required(fx.config()),
+        build(with_cookie(get(), &token)),
+    )
+    .await;
     assert_eq!(answer.body, TRY_REFRESH, "exp == now is expired");
-    assert!(matches!(answer.state, Some(SessionState::TryRefresh(TryRefreshReason::Expired))));
+    assert!(matches!(
+        answer.state,
+        Some(SessionState::TryRefresh(TryRefreshReason::Expired))
+    ));
     let config = fx.config().leeway(Duration::from_secs(5));
-    let answer = call(SessionLayer::required(config), build(with_cookie(get(), &token))).await;
+    let answer = call(
+        SessionLayer::required(config),
+        build(with_cookie(get(), &token)),
+    )
+    .await;
     assert_eq!(answer.status, 200, "a configured leeway is honoured");
 }
 
@@ -244,7 +298,11 @@ async fn signature_kid_and_key_kind_failures_mean_try_refresh() {
         (&unknown_kid, "unknown kid"),
         (&static_kid, "key kind"),
     ] {
-        let answer = call(SessionLayer::required(fx.config()), build(with_cookie(get(), token))).await;
+        let answer = call(
+            SessionLayer::required(fx.config()),
+            build(with_cookie(get(), token)),
+        )
+        .await;
         assert_eq!(answer.status, 401, "{reason}");
         assert_eq!(answer.body, TRY_REFRESH, "{reason}");
     }
@@ -263,7 +321,11 @@ async fn static_keys_are_accepted_when_configured() {
         let config = SessionConfig::new(issuer.key_store())
             .clock(clock.clone())
             .signing_key_kind(kind);
-        let answer = call(SessionLayer::required(config), build(with_bearer(get(), &token))).await;
+        let answer = call(
+            SessionLayer::required(config),
+            build(with_bearer(get(), &token)),
+        )
+        .await;
         assert_eq!(answer.status, status, "{kind:?}");
     }
 }
@@ -274,7 +336,11 @@ async fn anti_csrf_via_custom_header() {
     let token = fx.token();
     let config = || fx.config().anti_csrf(AntiCsrf::ViaCustomHeader);
     let post = || Request::post("/api/user");
-    let answer = call(SessionLayer::required(config()), build(with_cookie(post(), &token))).await;
+    let answer = call(
+        SessionLayer::required(config()),
+        build(with_cookie(post(), &token)),
+    )
+    .await;
     assert_eq!(answer.body, TRY_REFRESH, "cookie POST without rid");
     let answer = call(
         SessionLayer::required(config()),
@@ -282,48 +348,102 @@ async fn anti_csrf_via_custom_header() {
     )
     .await;
     assert_eq!(answer.status, 200, "cookie POST with rid");
-    let answer = call(SessionLayer::required(config()), build(with_cookie(get(), &token))).await;
+    let answer = call(
+        SessionLayer::required(config()),
+        build(with_cookie(get(), &token)),
+    )
+    .await;
     assert_eq!(answer.status, 200, "GET is not checked");
-    let answer = call(SessionLayer::required(config()), build(with_bearer(post(), &token))).await;
+    let answer = call(
+        SessionLayer::required(config()),
+        build(with_bearer(post(), &token)),
+    )
+    .await;
     assert_eq!(answer.status, 200, "header transport is not checked");
     // The rid check runs before any signature work: even a token with an unknown kid
     // reports the anti-CSRF failure.
     let unknown = fx.issuer.token("u").at(now()).kid("d-unknown").sign();
-    let answer = call(SessionLayer::required(config()), build(with_cookie(post(), &unknown))).await;
-    assert!(matches!(answer.state, Some(SessionState::TryRefresh(TryRefreshReason::AntiCsrf))));
+    let answer = call(
+        SessionLayer::required(config()),
+        build(with_cookie(post(), &unknown)),
+    )
+    .await;
+    assert!(matches!(
+        answer.state,
+        Some(SessionState::TryRefresh(TryRefreshReason::AntiCsrf))
+    ));
 }
 
 #[tokio::test]
 async fn anti_csrf_via_token() {
     let fx = Fixture::new();
-    let token = fx.issuer.token("u").at(now()).anti_csrf_token("csrf-secret").sign();
+    let token = fx
+        .issuer
+        .token("u")
+        .at(now())
+        .anti_csrf_token("csrf-secret")
+        .sign();
     let config = || fx.config().anti_csrf(AntiCsrf::ViaToken);
     let post = || Request::post("/api/user");
     let right = with_cookie(post().header("anti-csrf", "csrf-secret"), &token);
-    assert_eq!(call(SessionLayer::required(config()), build(right)).await.status, 200);
+    assert_eq!(
+        call(SessionLayer::required(config()), build(right))
+            .await
+            .status,
+        200
+    );
     let wrong = with_cookie(post().header("anti-csrf", "nope"), &token);
-    assert_eq!(call(SessionLayer::required(config()), build(wrong)).await.body, TRY_REFRESH);
+    assert_eq!(
+        call(SessionLayer::required(config()), build(wrong))
+            .await
+            .body,
+        TRY_REFRESH
+    );
     let rid_only = with_cookie(post().header("rid", "anti-csrf"), &token);
-    assert_eq!(call(SessionLayer::required(config()), build(rid_only)).await.body, TRY_REFRESH);
+    assert_eq!(
+        call(SessionLayer::required(config()), build(rid_only))
+            .await
+            .body,
+        TRY_REFRESH
+    );
     let get_request = with_cookie(get(), &token);
-    assert_eq!(call(SessionLayer::required(config()), build(get_request)).await.status, 200);
+    assert_eq!(
+        call(SessionLayer::required(config()), build(get_request))
+            .await
+            .status,
+        200
+    );
 }
 
 #[tokio::test]
 async fn failing_claims_answer_403_with_supertokens_body() {
     let fx = Fixture::new();
-    let token = fx.issuer.token("u").at(now()).email_verified(false).roles(["user"]).sign();
+    let token = fx
+        .issuer
+        .token("u")
+        .at(now())
+        .email_verified(false)
+        .roles(["user"])
+        .sign();
     let config = fx
         .config()
         .validate_claim(EmailVerified::is_verified())
         .validate_claim(HasRole::includes("admin"));
-    let answer = call(SessionLayer::required(config.clone()), build(with_cookie(get(), &token))).await;
+    let answer = call(
+        SessionLayer::required(config.clone()),
+        build(with_cookie(get(), &token)),
+    )
+    .await;
     assert_eq!(answer.status, 403);
     assert_eq!(
         answer.body,
         r#"{"message":"invalid claim","claimValidationErrors":[{"id":"st-ev","reason":{"message":"wrong value","expectedValue":true,"actualValue":false}},{"id":"st-role","reason":{"message":"wrong value","expectedToInclude":"admin","actualValue":["user"]}}]}"#
     );
-    let answer = call(SessionLayer::optional(config), build(with_cookie(get(), &token))).await;
+    let answer = call(
+        SessionLayer::optional(config),
+        build(with_cookie(get(), &token)),
+    )
+    .await;
     assert_eq!(answer.handler_state(), "InvalidClaims");
 }
 
@@ -370,10 +490,21 @@ async fn rejection_policy_replaces_answers() {
         },
     );
     let service = ServiceBuilder::new().layer(layer).service_fn(echo);
-    let response = service.clone().oneshot(build(get())).await.expect("infallible");
+    let response = service
+        .clone()
+        .oneshot(build(get()))
+        .await
+        .expect("infallible");
     assert_eq!(response.status(), StatusCode::IM_A_TEAPOT);
-    let expired = fx.issuer.token("u").at(now() - Duration::from_secs(7200)).sign();
-    let response = service.oneshot(build(with_cookie(get(), &expired))).await.expect("infallible");
+    let expired = fx
+        .issuer
+        .token("u")
+        .at(now() - Duration::from_secs(7200))
+        .sign();
+    let response = service
+        .oneshot(build(with_cookie(get(), &expired)))
+        .await
+        .expect("infallible");
     assert_eq!(response.status(), 401);
 }
 

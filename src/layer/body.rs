@@ -26,12 +26,16 @@ pin_project! {
 
 impl<B> ResponseBody<B> {
     pub(crate) fn inner(body: B) -> Self {
-        Self { kind: Kind::Inner { body } }
+        Self {
+            kind: Kind::Inner { body },
+        }
     }
 
     pub(crate) fn rejection(data: Bytes) -> Self {
         Self {
-            kind: Kind::Rejection { data: Some(data).filter(|d| !d.is_empty()) },
+            kind: Kind::Rejection {
+                data: Some(data).filter(|d| !d.is_empty()),
+            },
         }
     }
 }

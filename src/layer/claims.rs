@@ -1,34 +1,4 @@
-//! RequireClaimsLayer: per-route claim validators on top of a [`SessionLayer`](crate::SessionLayer).
-//!
-//! SuperTokens runs the global validators, then the route's. Put the global ones on the
-//! `SessionLayer` ([`SessionConfig::validate_claim`](crate::SessionConfig::validate_claim))
-//! and the route's on this layer, inside it. The route then requires a valid session whose
-//! claims pass both; failures answer 403 `invalid claim` with every failing claim.
-//!
-//! ```
-//! use std::convert::Infallible;
-//! use bytes::Bytes;
-//! use http::{Request, Response};
-//! use http_body_util::Full;
-//! use tower::{ServiceBuilder, ServiceExt, Service};
-//! use tower_supertokens::claims::EmailVerified;
-//! use tower_supertokens::{KeyStore, RequireClaimsLayer, SessionConfig, SessionLayer};
-//!
-//! # #[tokio::main(flavor = "current_thread")]
-//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-//! let keys = KeyStore::from_jwks_json(r#"{"keys":[]}"#)?;
-//! let mut service = ServiceBuilder::new()
-//!     .layer(SessionLayer::optional(SessionConfig::new(keys)))
-//!     .layer(RequireClaimsLayer::new(EmailVerified::is_verified()))
-//!     .service_fn(|_req: Request<Full<Bytes>>| async {
-//!         Ok::<_, Infallible>(Response::new(Full::new(Bytes::from_static(b"verified"))))
-//!     });
-//! let response = service.ready().await?.call(Request::get("/").body(Full::default())?).await?;
-//! assert_eq!(response.status(), 401);
-//! # Ok(())
-//! # }
-//! ```
-
+//! RequireClaimsLayer: per-route claim validators.
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -40,13 +10,42 @@ use tower_service::Service;
 use super::body::ResponseBody;
 use super::future::ResponseFuture;
 use super::{LayerContext, reject};
-use crate::reject::page::PageConfig;
 use crate::claims::{ClaimValidator, SharedValidator, validate_all};
 use crate::clock::{Clock, SharedClock, SystemClock};
+use crate::reject::page::PageConfig;
 use crate::reject::{DefaultRejection, Rejection, RejectionPolicy, RequestKind};
 use crate::state::SessionState;
 
-/// Adds claim validators to a route. See the [module docs](self).
+/// RequireClaimsLayer: per-route claim validators on top of a [`SessionLayer`](crate::SessionLayer).
+///
+/// SuperTokens runs the global validators, then the route's. Put the global ones on the
+/// `SessionLayer` ([`SessionConfig::validate_claim`](crate::SessionConfig::validate_claim))
+/// and the route's on this layer, inside it. The route then requires a valid session whose
+/// claims pass both; failures answer 403 `invalid claim` with every failing claim.
+///
+/// ```
+/// use std::convert::Infallible;
+/// use bytes::Bytes;
+/// use http::{Request, Response};
+/// use http_body_util::Full;
+/// use tower::{ServiceBuilder, ServiceExt, Service};
+/// use tower_supertokens::claims::EmailVerified;
+/// use tower_supertokens::{KeyStore, RequireClaimsLayer, SessionConfig, SessionLayer};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let keys = KeyStore::from_jwks_json(r#"{"keys":[]}"#)?;
+/// let mut service = ServiceBuilder::new()
+///     .layer(SessionLayer::optional(SessionConfig::new(keys)))
+///     .layer(RequireClaimsLayer::new(EmailVerified::is_verified()))
+///     .service_fn(|_req: Request<Full<Bytes>>| async {
+///         Ok::<_, Infallible>(Response::new(Full::new(Bytes::from_static(b"verified"))))
+///     });
+/// let response = service.ready().await?.call(Request::get("/").body(Full::default())?).await?;
+/// assert_eq!(response.status(), 401);
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Clone)]
 pub struct RequireClaimsLayer<P = DefaultRejection> {
     validators: Arc<Vec<SharedValidator>>,

@@ -89,7 +89,8 @@ pub(crate) fn finish(
     if let Err(state) = verify(raw, &parsed, &keys, &options, now) {
         return state;
     }
-    if let Err(reason) = csrf::check_token(config.anti_csrf, method, source, headers, &parsed.payload)
+    if let Err(reason) =
+        csrf::check_token(config.anti_csrf, method, source, headers, &parsed.payload)
     {
         return SessionState::TryRefresh(reason);
     }

@@ -1,42 +1,4 @@
-//! SessionLayer: verifies the SuperTokens session of every request.
-//!
-//! The layer finds the access token (cookie or `Authorization: Bearer`), verifies it
-//! against the [`KeyStore`](crate::KeyStore), checks anti-CSRF and claims, and inserts a
-//! [`SessionState`](crate::SessionState) into the request extensions (plus the
-//! [`Session`](crate::Session) itself when it is valid).
-//!
-//! - [`SessionLayer::optional`] always calls the inner service; the handler decides.
-//! - [`SessionLayer::required`] calls it only for a valid session and otherwise answers
-//!   as SuperTokens would (see [`reject`](crate::reject)).
-//!
-//! ```
-//! use std::convert::Infallible;
-//! use bytes::Bytes;
-//! use http::{Request, Response};
-//! use http_body_util::Full;
-//! use tower::{ServiceBuilder, ServiceExt, Service};
-//! use tower_supertokens::{KeyStore, SessionConfig, SessionLayer, SessionState};
-//!
-//! # #[tokio::main(flavor = "current_thread")]
-//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-//! async fn handler(request: Request<Full<Bytes>>) -> Result<Response<Full<Bytes>>, Infallible> {
-//!     let state = request.extensions().get::<SessionState>().cloned();
-//!     let name = state.map_or("none", |s| s.name());
-//!     Ok(Response::new(Full::new(Bytes::from(name))))
-//! }
-//!
-//! let keys = KeyStore::from_jwks_json(r#"{"keys":[]}"#)?;
-//! let mut service = ServiceBuilder::new()
-//!     .layer(SessionLayer::required(SessionConfig::new(keys)))
-//!     .service_fn(handler);
-//!
-//! let request = Request::get("/api/user").body(Full::default())?;
-//! let response = service.ready().await?.call(request).await?;
-//! assert_eq!(response.status(), 401); // no token: {"message":"unauthorised"}
-//! # Ok(())
-//! # }
-//! ```
-
+//! SessionLayer, its service, future and body: session verification for every request.
 mod body;
 mod claims;
 mod decide;
@@ -100,7 +62,44 @@ pub(crate) fn reject<P: RejectionPolicy>(
     response
 }
 
-/// A [`Layer`] that verifies SuperTokens sessions. See the [module docs](self).
+/// SessionLayer: verifies the SuperTokens session of every request.
+///
+/// The layer finds the access token (cookie or `Authorization: Bearer`), verifies it
+/// against the [`KeyStore`](crate::KeyStore), checks anti-CSRF and claims, and inserts a
+/// [`SessionState`](crate::SessionState) into the request extensions (plus the
+/// [`Session`](crate::Session) itself when it is valid).
+///
+/// - [`SessionLayer::optional`] always calls the inner service; the handler decides.
+/// - [`SessionLayer::required`] calls it only for a valid session and otherwise answers
+///   as SuperTokens would (see [`reject`](crate::reject)).
+///
+/// ```
+/// use std::convert::Infallible;
+/// use bytes::Bytes;
+/// use http::{Request, Response};
+/// use http_body_util::Full;
+/// use tower::{ServiceBuilder, ServiceExt, Service};
+/// use tower_supertokens::{KeyStore, SessionConfig, SessionLayer, SessionState};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// async fn handler(request: Request<Full<Bytes>>) -> Result<Response<Full<Bytes>>, Infallible> {
+///     let state = request.extensions().get::<SessionState>().cloned();
+///     let name = state.map_or("none", |s| s.name());
+///     Ok(Response::new(Full::new(Bytes::from(name))))
+/// }
+///
+/// let keys = KeyStore::from_jwks_json(r#"{"keys":[]}"#)?;
+/// let mut service = ServiceBuilder::new()
+///     .layer(SessionLayer::required(SessionConfig::new(keys)))
+///     .service_fn(handler);
+///
+/// let request = Request::get("/api/user").body(Full::default())?;
+/// let response = service.ready().await?.call(request).await?;
+/// assert_eq!(response.status(), 401); // no token: {"message":"unauthorised"}
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 pub struct SessionLayer<P = DefaultRejection> {
     shared: Arc<Shared>,

@@ -67,7 +67,9 @@ where
             return ResponseFuture::inner(self.inner.call(request));
         }
         match decide(&self.shared.config, request.method(), request.headers()) {
-            Step::Decided(state) => dispatch(&self.shared, &self.policy, &mut self.inner, state, request),
+            Step::Decided(state) => {
+                dispatch(&self.shared, &self.policy, &mut self.inner, state, request)
+            }
             Step::AwaitKeys(pending) => {
                 // The instance polled ready goes into the future; a clone stays here.
                 let clone = self.inner.clone();
@@ -103,7 +105,9 @@ where
             request.extensions_mut().insert(session.clone());
         }
         request.extensions_mut().insert(state);
-        request.extensions_mut().insert(LayerContext(Arc::clone(shared)));
+        request
+            .extensions_mut()
+            .insert(LayerContext(Arc::clone(shared)));
         return ResponseFuture::inner(inner.call(request));
     }
     let (parts, _body) = request.into_parts();

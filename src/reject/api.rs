@@ -46,13 +46,19 @@ fn json(status: StatusCode, body: Bytes) -> Response<Bytes> {
 /// 401 `{"message":"unauthorised"}`.
 #[must_use]
 pub fn unauthorised() -> Response<Bytes> {
-    json(StatusCode::UNAUTHORIZED, Bytes::from_static(UNAUTHORISED_BODY.as_bytes()))
+    json(
+        StatusCode::UNAUTHORIZED,
+        Bytes::from_static(UNAUTHORISED_BODY.as_bytes()),
+    )
 }
 
 /// 401 `{"message":"try refresh token"}`.
 #[must_use]
 pub fn try_refresh() -> Response<Bytes> {
-    json(StatusCode::UNAUTHORIZED, Bytes::from_static(TRY_REFRESH_BODY.as_bytes()))
+    json(
+        StatusCode::UNAUTHORIZED,
+        Bytes::from_static(TRY_REFRESH_BODY.as_bytes()),
+    )
 }
 
 #[derive(Serialize)]
@@ -118,7 +124,10 @@ mod tests {
         let no_token = respond(&SessionState::NoToken, retry);
         assert_eq!(no_token.status(), 401);
         assert_eq!(body(&no_token), r#"{"message":"unauthorised"}"#);
-        let malformed = respond(&SessionState::Unauthorised(UnauthorisedReason::TooLarge), retry);
+        let malformed = respond(
+            &SessionState::Unauthorised(UnauthorisedReason::TooLarge),
+            retry,
+        );
         assert_eq!(body(&malformed), r#"{"message":"unauthorised"}"#);
         let refresh = respond(&SessionState::TryRefresh(TryRefreshReason::Expired), retry);
         assert_eq!(refresh.status(), 401);
@@ -134,10 +143,18 @@ mod tests {
 
     #[test]
     fn invalid_claims_body_has_supertokens_shape() {
-        let errors = vec![ClaimValidationError {
-            id: "st-ev".into(),
-            reason: Some(json!({"message": "wrong value", "expectedValue": true, "actualValue": false})),
-        }, ClaimValidationError { id: "st-role".into(), reason: None }];
+        let errors = vec![
+            ClaimValidationError {
+                id: "st-ev".into(),
+                reason: Some(
+                    json!({"message": "wrong value", "expectedValue": true, "actualValue": false}),
+                ),
+            },
+            ClaimValidationError {
+                id: "st-role".into(),
+                reason: None,
+            },
+        ];
         let response = invalid_claims(&errors);
         assert_eq!(response.status(), 403);
         assert_eq!(

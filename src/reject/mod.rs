@@ -113,7 +113,9 @@ impl<'a> Rejection<'a> {
     pub fn default_response(&self) -> Response<Bytes> {
         match self.kind {
             RequestKind::Api => api::respond(self.state, self.retry_after),
-            RequestKind::Page => page::respond(self.state, self.request, self.pages, self.retry_after),
+            RequestKind::Page => {
+                page::respond(self.state, self.request, self.pages, self.retry_after)
+            }
         }
     }
 }
