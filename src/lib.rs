@@ -76,3 +76,8 @@ pub use layer::{
 #[cfg(feature = "axum")]
 pub mod axum;
 pub use upstream::{ForwardSessionLayer, SessionResponse};
+
+/// The README's code blocks, compiled as doctests so they never rot.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

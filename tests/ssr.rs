@@ -241,6 +241,143 @@ async fn expired_token_gets_the_try_refresh_page() {
     assert_eq!(body.matches("<script>").count(), 1);
 }
 
+/// Runs the try-refresh page's script in Node with a fake DOM, storage and `fetch`.
+const NODE_HARNESS: &str = r#"
+const vm = require("vm");
+const html = require("fs").readFileSync(0, "utf8");
+const script = html.match(/<script>([\s\S]*?)<\/script>/)[1];
+const NOW = 1800000000000;
+function run(name, { status, reject, stored, storageThrows, state }) {
+  const out = { name, fetches: [], reloaded: false, assigned: null, errorShown: false };
+  const elements = {
+    "st-refresh-status": { hidden: false },
+    "st-refresh-error": { hidden: true },
+    "st-refresh-retry": { addEventListener() {} },
+  };
+  const store = new Map(stored === undefined ? [] : [["st-ssr-refresh-attempts", JSON.stringify(stored)]]);
+  const sessionStorage = {
+    getItem(k) { if (storageThrows) throw new Error("denied"); return store.has(k) ? store.get(k) : null; },
+    setItem(k, v) { if (storageThrows) throw new Error("denied"); store.set(k, v); },
+  };
+  const history = { state: state || null, replaceState(s) { this.state = s; } };
+  const window = {
+    sessionStorage, history,
+    location: { reload() { out.reloaded = true; }, assign(u) { out.assigned = u; } },
+  };
+  const fetch = (url, init) => {
+    out.fetches.push({ url, init });
+    return reject ? Promise.reject(new TypeError("network")) : Promise.resolve({ status });
+  };
+  const document = { getElementById: (id) => elements[id] };
+  const FakeDate = { now: () => NOW };
+  vm.runInNewContext(script, { window, document, fetch, Date: FakeDate });
+  return new Promise((resolve) => setImmediate(() => {
+    out.errorShown = elements["st-refresh-status"].hidden && !elements["st-refresh-error"].hidden;
+    out.stored = storageThrows ? (history.state || {})["st-ssr-refresh-attempts"] : JSON.parse(store.get("st-ssr-refresh-attempts") || "null");
+    resolve(out);
+  }));
+}
+Promise.all([
+  run("ok", { status: 200 }),
+  run("unauthorised", { status: 401 }),
+  run("server error", { status: 500 }),
+  run("network error", { reject: true }),
+  run("loop", { status: 200, stored: [NOW - 3000, NOW - 2000, NOW - 1000] }),
+  run("old attempts", { status: 200, stored: [NOW - 120000, NOW - 90000, NOW - 61000] }),
+  run("no storage, loop", { status: 200, storageThrows: true, state: { "st-ssr-refresh-attempts": [NOW - 3, NOW - 2, NOW - 1] } }),
+  run("no storage", { status: 200, storageThrows: true }),
+]).then((all) => console.log(JSON.stringify(all)));
+"#;
+
+#[tokio::test]
+async fn try_refresh_script_behaves_like_try_refresh_component() {
+    use std::io::Write as _;
+    use std::process::{Command, Stdio};
+
+    let fx = Fixture::new();
+    let request = with_cookie(page("/dashboard?tab=1"), &fx.expired());
+    let answer = call(SessionLayer::required(fx.config()), build(request)).await;
+    let Ok(mut node) = Command::new("node")
+        .args(["-e", NODE_HARNESS])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+    else {
+        eprintln!("node not found: the try-refresh script is not executed");
+        return;
+    };
+    node.stdin
+        .take()
+        .expect("stdin")
+        .write_all(answer.body.as_bytes())
+        .expect("write");
+    let output = node.wait_with_output().expect("node ran");
+    assert!(output.status.success(), "node failed");
+    let runs: serde_json::Value = serde_json::from_slice(&output.stdout).expect("json");
+    let run = |name: &str| {
+        runs.as_array()
+            .and_then(|all| all.iter().find(|r| r["name"] == name))
+            .cloned()
+            .unwrap_or_else(|| panic!("no run {name}"))
+    };
+    let login = "/auth/?redirectToPath=%2Fdashboard%3Ftab%3D1";
+
+    let ok = run("ok");
+    let fetch = &ok["fetches"][0];
+    assert_eq!(fetch["url"], "/auth/session/refresh");
+    assert_eq!(fetch["init"]["method"], "POST");
+    assert_eq!(fetch["init"]["credentials"], "include");
+    assert_eq!(
+        fetch["init"]["headers"],
+        json!({"rid": "session", "fdi-version": "1.16,1.17,1.18,1.19,2.0,3.0,3.1,4.0,4.1", "st-auth-mode": "cookie"})
+    );
+    assert_eq!(ok["reloaded"], true);
+    assert_eq!(ok["errorShown"], false);
+    assert_eq!(
+        ok["stored"].as_array().map(Vec::len),
+        Some(1),
+        "the attempt is counted"
+    );
+
+    let unauthorised = run("unauthorised");
+    assert_eq!(unauthorised["assigned"], login);
+    assert_eq!(unauthorised["reloaded"], false);
+
+    for name in ["server error", "network error"] {
+        let failed = run(name);
+        assert_eq!(failed["errorShown"], true, "{name}");
+        assert_eq!(failed["reloaded"], false, "{name}");
+        assert_eq!(failed["assigned"], serde_json::Value::Null, "{name}");
+    }
+
+    let looped = run("loop");
+    assert_eq!(
+        looped["fetches"].as_array().map(Vec::len),
+        Some(0),
+        "the guard stops the 4th attempt"
+    );
+    assert_eq!(looped["errorShown"], true);
+    let old = run("old attempts");
+    assert_eq!(
+        old["fetches"].as_array().map(Vec::len),
+        Some(1),
+        "attempts older than 60 s expire"
+    );
+    assert_eq!(old["reloaded"], true);
+
+    let looped = run("no storage, loop");
+    assert_eq!(
+        looped["fetches"].as_array().map(Vec::len),
+        Some(0),
+        "history.state fallback"
+    );
+    assert_eq!(looped["errorShown"], true);
+    let no_storage = run("no storage");
+    assert_eq!(no_storage["reloaded"], true);
+    assert_eq!(no_storage["stored"].as_array().map(Vec::len), Some(1));
+}
+
 #[tokio::test]
 async fn try_refresh_page_uses_the_api_domain_and_base_path() {
     let fx = Fixture::new();

@@ -353,7 +353,7 @@ async fn transport_errors_are_upstream_errors() {
 #[tokio::test]
 async fn api_callers_get_supertokens_json() {
     let json = |answer: SessionResponse<Full<Bytes>>| {
-        let response = answer.into_api_response().err().expect("not Ok");
+        let response = answer.into_api_response().expect_err("not Ok");
         let body = String::from_utf8_lossy(response.body()).into_owned();
         assert_eq!(response.headers()["content-type"], "application/json");
         (response.status().as_u16(), body)
