@@ -42,13 +42,32 @@ use bytes::Bytes;
 use http::StatusCode;
 use http::request::Parts;
 
-use crate::reject::api;
+use crate::layer::{LayerContext, reject};
+use crate::reject::{DefaultRejection, api};
 use crate::state::{Session, SessionState};
 
-/// Rejection of the [`Session`] extractor: the SuperTokens answer for the session state.
+/// Rejection of the [`Session`] extractor: the answer the layer itself would give for the
+/// session state (JSON for API calls, page answers for page loads, with the layer's
+/// [`PageConfig`](crate::reject::page::PageConfig)).
 #[derive(Debug)]
 pub struct SessionRejection {
     state: Option<SessionState>,
+    answer: Option<http::Response<Bytes>>,
+}
+
+impl SessionRejection {
+    fn new(state: Option<SessionState>, parts: &Parts) -> Self {
+        let answer = match (&state, parts.extensions.get::<LayerContext>()) {
+            (Some(state), Some(LayerContext(shared))) => Some(reject(
+                &DefaultRejection,
+                &shared.config,
+                state.clone(),
+                parts,
+            )),
+            _ => None,
+        };
+        Self { state, answer }
+    }
 }
 
 impl SessionRejection {
@@ -68,8 +87,10 @@ impl IntoResponse for SessionRejection {
             )
                 .into_response();
         };
-        // The extractor has no KeyStore at hand; one second is a safe hint.
-        let response = api::respond(&state, std::time::Duration::from_secs(1));
+        let response = self.answer.unwrap_or_else(|| {
+            // No layer context (a hand-inserted state): the API answer.
+            api::respond(&state, std::time::Duration::from_secs(1))
+        });
         let (mut parts, body) = response.into_parts();
         parts.extensions.insert(state);
         Response::from_parts(parts, Body::from(body))
@@ -84,7 +105,7 @@ impl<S: Send + Sync> FromRequestParts<S> for SessionState {
     type Rejection = SessionRejection;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        state_of(parts).ok_or(SessionRejection { state: None })
+        state_of(parts).ok_or_else(|| SessionRejection::new(None, parts))
     }
 }
 
@@ -94,7 +115,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Session {
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
         match state_of(parts) {
             Some(SessionState::Valid(session)) => Ok(session),
-            other => Err(SessionRejection { state: other }),
+            other => Err(SessionRejection::new(other, parts)),
         }
     }
 }
@@ -109,7 +130,7 @@ impl<S: Send + Sync> OptionalFromRequestParts<S> for Session {
         match state_of(parts) {
             Some(SessionState::Valid(session)) => Ok(Some(session)),
             Some(SessionState::NoToken | SessionState::Unauthorised(_)) => Ok(None),
-            other => Err(SessionRejection { state: other }),
+            other => Err(SessionRejection::new(other, parts)),
         }
     }
 }
