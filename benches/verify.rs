@@ -1,7 +1,10 @@
 //! One full verification, measured three ways in the same run so the report gives ratios:
 //!
-//! - `layer/required`: a request with a Bearer token through `SessionLayer::required`
-//!   (extract, parse, key lookup from the warm cache, RS256 verify, claims, state);
+//! - `layer/required-uncached`: a request with a Bearer token through
+//!   `SessionLayer::required` with the verified-token cache off: the full verification
+//!   (extract, parse, key lookup from the warm key cache, RS256 verify, times, claims, state);
+//! - `layer/required`: the same with the default verified-token cache (the same token on
+//!   every request of a session skips only the RSA check);
 //! - `layer/none`: the same request to the bare handler (the cost of the layer is the
 //!   difference);
 //! - `peer/jsonwebtoken-decode`: plain `jsonwebtoken::decode` of the same token with an
@@ -54,6 +57,24 @@ fn bench(c: &mut Criterion) {
     let config = SessionConfig::new(issuer.key_store());
 
     let mut group = c.benchmark_group(format!("verify/{CRYPTO_BACKEND}"));
+    let mut uncached = ServiceBuilder::new()
+        .layer(SessionLayer::required(
+            config.clone().verified_token_cache(0),
+        ))
+        .service_fn(handler);
+    group.bench_function("layer/required-uncached", |b| {
+        b.iter(|| {
+            runtime.block_on(async {
+                let service = uncached.ready().await.unwrap_or_else(|e| match e {});
+                let response = service
+                    .call(request(&token))
+                    .await
+                    .unwrap_or_else(|e| match e {});
+                assert_eq!(response.status(), 200);
+                black_box(response)
+            })
+        });
+    });
     let mut with_layer = ServiceBuilder::new()
         .layer(SessionLayer::required(config))
         .service_fn(handler);

@@ -97,6 +97,7 @@ pub struct SessionConfig {
     pub(crate) validators: Vec<SharedValidator>,
     pub(crate) pages: PageConfig,
     pub(crate) request_kind: Option<RequestKindFn>,
+    pub(crate) verified_token_cache: usize,
 }
 
 impl SessionConfig {
@@ -119,6 +120,7 @@ impl SessionConfig {
             validators: Vec::new(),
             pages: PageConfig::default(),
             request_kind: None,
+            verified_token_cache: crate::token::cache::DEFAULT_CAPACITY,
         }
     }
 
@@ -241,6 +243,16 @@ impl SessionConfig {
         }
     }
 
+    /// How many distinct verified tokens each layer remembers, to skip the RSA signature
+    /// check when the same token comes again (default 4096; 0 disables). Only the
+    /// signature is skipped, and only while the same keys are published: expiry, claims and
+    /// every other check run on every request.
+    #[must_use]
+    pub fn verified_token_cache(mut self, capacity: usize) -> Self {
+        self.verified_token_cache = capacity;
+        self
+    }
+
     /// The key store.
     #[must_use]
     pub fn keys(&self) -> &KeyStore {
@@ -261,6 +273,7 @@ impl fmt::Debug for SessionConfig {
             .field("issuer", &self.issuer)
             .field("validators", &self.validators.len())
             .field("pages", &self.pages)
+            .field("verified_token_cache", &self.verified_token_cache)
             .finish_non_exhaustive()
     }
 }

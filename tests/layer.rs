@@ -524,3 +524,46 @@ async fn layer_serves_plain_service_fn_of_any_body() {
     let response = service.oneshot(request).await.expect("infallible");
     assert_eq!(response.status(), 200);
 }
+
+#[tokio::test]
+async fn a_remembered_token_is_still_checked_for_expiry_and_claims() {
+    let fx = Fixture::new();
+    let token = fx
+        .issuer
+        .token("u")
+        .at(now())
+        .expires_in(Duration::from_secs(60))
+        .email_verified(false)
+        .sign();
+    let layer = SessionLayer::required(fx.config());
+    for _ in 0..2 {
+        let answer = call(layer.clone(), build(with_cookie(get(), &token))).await;
+        assert_eq!(
+            answer.status, 200,
+            "verified, then served from the verified-token cache"
+        );
+    }
+    fx.clock.set(now() + Duration::from_secs(60));
+    let answer = call(layer.clone(), build(with_cookie(get(), &token))).await;
+    assert_eq!(
+        answer.body, TRY_REFRESH,
+        "the cache never skips the expiry check"
+    );
+    fx.clock.set(now());
+    let strict = SessionLayer::required(fx.config().validate_claim(EmailVerified::is_verified()));
+    assert_eq!(
+        call(strict, build(with_cookie(get(), &token))).await.status,
+        403
+    );
+    // A different signature on the same header and payload is verified afresh.
+    let forged = format!("{}A", &token[..token.len() - 1]);
+    let forged = if forged == token {
+        format!("{}B", &token[..token.len() - 1])
+    } else {
+        forged
+    };
+    assert_ne!(
+        call(layer, build(with_cookie(get(), &forged))).await.status,
+        200
+    );
+}

@@ -2,14 +2,14 @@
 
 use http::{HeaderMap, Method};
 
+use super::Shared;
 use crate::claims::validate_all;
-use crate::config::SessionConfig;
 use crate::csrf;
 use crate::keys::KeyLookup;
 use crate::state::{Session, SessionParts, SessionState, TokenSource, TryRefreshReason};
 use crate::token::extract::extract;
 use crate::token::parse::ParsedToken;
-use crate::token::verify::{VerifyOptions, verify};
+use crate::token::verify::{VerifyOptions, verify_cached};
 
 /// What `decide` could settle without waiting.
 pub(crate) enum Step {
@@ -28,7 +28,8 @@ pub(crate) struct Pending {
 }
 
 /// Steps 1–7 of the data flow (DESIGN.md), as far as the cached keys allow.
-pub(crate) fn decide(config: &SessionConfig, method: &Method, headers: &HeaderMap) -> Step {
+pub(crate) fn decide(shared: &Shared, method: &Method, headers: &HeaderMap) -> Step {
+    let config = &shared.config;
     let candidate = match extract(headers, config.transport, &config.cookie_name) {
         Ok(candidate) => candidate,
         Err(state) => return Step::Decided(state),
@@ -44,7 +45,7 @@ pub(crate) fn decide(config: &SessionConfig, method: &Method, headers: &HeaderMa
     };
     match config.keys.cached(kid) {
         Some(lookup) => Step::Decided(finish(
-            config,
+            shared,
             candidate.raw,
             candidate.source,
             candidate.parsed,
@@ -63,7 +64,7 @@ pub(crate) fn decide(config: &SessionConfig, method: &Method, headers: &HeaderMa
 
 /// Verification, anti-CSRF token check and claims, once the keys are known.
 pub(crate) fn finish(
-    config: &SessionConfig,
+    shared: &Shared,
     raw: &str,
     source: TokenSource,
     parsed: ParsedToken,
@@ -71,6 +72,7 @@ pub(crate) fn finish(
     method: &Method,
     headers: &HeaderMap,
 ) -> SessionState {
+    let config = &shared.config;
     let keys = match lookup {
         KeyLookup::Found(keys) => keys,
         KeyLookup::UnknownKid => {
@@ -86,7 +88,7 @@ pub(crate) fn finish(
         issuer: config.issuer.as_deref(),
         key_kind: config.key_kind,
     };
-    if let Err(state) = verify(raw, &parsed, &keys, &options, now) {
+    if let Err(state) = verify_cached(raw, &parsed, &keys, &options, now, &shared.verified) {
         return state;
     }
     if let Err(reason) =

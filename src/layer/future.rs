@@ -120,7 +120,7 @@ where
                         ..
                     } = waiting.pending;
                     let state = finish(
-                        &waiting.shared.config,
+                        &waiting.shared,
                         &raw,
                         source,
                         parsed,

@@ -15,6 +15,7 @@ use tower_layer::Layer;
 use crate::config::SessionConfig;
 use crate::reject::{DefaultRejection, Rejection, RejectionPolicy};
 use crate::state::SessionState;
+use crate::token::cache::VerifiedTokens;
 
 pub use body::ResponseBody;
 pub use claims::{RequireClaims, RequireClaimsLayer};
@@ -35,6 +36,7 @@ pub(crate) enum Mode {
 pub(crate) struct Shared {
     pub(crate) config: SessionConfig,
     pub(crate) mode: Mode,
+    pub(crate) verified: VerifiedTokens,
 }
 
 /// Put into the extensions of every request a layer passes on, so inner layers and
@@ -123,7 +125,11 @@ impl SessionLayer {
 
     fn new(config: SessionConfig, mode: Mode) -> Self {
         Self {
-            shared: Arc::new(Shared { config, mode }),
+            shared: Arc::new(Shared {
+                verified: VerifiedTokens::new(config.verified_token_cache),
+                config,
+                mode,
+            }),
             policy: DefaultRejection,
         }
     }

@@ -66,7 +66,7 @@ where
             request.extensions_mut().insert(SessionState::NoToken);
             return ResponseFuture::inner(self.inner.call(request));
         }
-        match decide(&self.shared.config, request.method(), request.headers()) {
+        match decide(&self.shared, request.method(), request.headers()) {
             Step::Decided(state) => {
                 dispatch(&self.shared, &self.policy, &mut self.inner, state, request)
             }

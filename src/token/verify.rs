@@ -10,6 +10,7 @@
 //! the configured allow-list, and fit the JWK's own `alg` when the JWK names one.
 
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use jsonwebtoken::Algorithm;
@@ -18,6 +19,7 @@ use serde_json::{Map, Value};
 use crate::config::SigningKeyKind;
 use crate::keys::VerifyingKey;
 use crate::state::{SessionState, TryRefreshReason, UnauthorisedReason};
+use crate::token::cache::VerifiedTokens;
 use crate::token::parse::ParsedToken;
 
 /// The verification settings of a layer.
@@ -34,7 +36,9 @@ const fn try_refresh(reason: TryRefreshReason) -> SessionState {
 }
 
 /// Verifies `token` (raw text `raw`) with `keys` (those published under its kid) at `now`.
-/// `Err` is the resulting TryRefresh or Unauthorised state.
+/// `Err` is the resulting TryRefresh or Unauthorised state. The layer uses
+/// [`verify_cached`]; this uncached form is what the tests pin down.
+#[cfg(test)]
 pub(crate) fn verify(
     raw: &str,
     token: &ParsedToken,
@@ -43,6 +47,37 @@ pub(crate) fn verify(
     now: SystemTime,
 ) -> Result<(), SessionState> {
     check_signature(raw, token, keys, options.algorithms)?;
+    check_after_signature(token, options, now)
+}
+
+/// [`verify`], skipping the signature when `cache` saw this exact token verify under this
+/// exact key set; a token that passes everything is remembered.
+pub(crate) fn verify_cached(
+    raw: &str,
+    token: &ParsedToken,
+    keys: &Arc<[VerifyingKey]>,
+    options: &VerifyOptions<'_>,
+    now: SystemTime,
+    cache: &VerifiedTokens,
+) -> Result<(), SessionState> {
+    let known = cache.contains(raw, keys);
+    if !known {
+        check_signature(raw, token, keys, options.algorithms)?;
+    }
+    check_after_signature(token, options, now)?;
+    if !known {
+        cache.insert(raw, keys);
+    }
+    Ok(())
+}
+
+/// Everything after the signature, in the SDK's order: audience/issuer (when configured),
+/// times, key kind.
+fn check_after_signature(
+    token: &ParsedToken,
+    options: &VerifyOptions<'_>,
+    now: SystemTime,
+) -> Result<(), SessionState> {
     check_audience_and_issuer(&token.payload, options)?;
     check_times(&token.payload, options.leeway, now)?;
     match token.kid.as_deref() {
