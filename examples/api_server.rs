@@ -14,18 +14,15 @@
 //! - `GET /api/optional`: optional session; `{"session": null|{...}, "state": "..."}`.
 //! - `GET /healthz`: 200.
 
-use std::io::Write;
+#[path = "shared/api.rs"]
+mod api;
+#[path = "shared/serve.rs"]
+mod serve;
+
 use std::net::SocketAddr;
 use std::process::ExitCode;
 
-use axum::routing::get;
-use axum::{Json, Router};
-use serde_json::{Value, json};
-use tower_supertokens::claims::EmailVerified;
-use tower_supertokens::{
-    AntiCsrf, KeyStore, RequireClaimsLayer, Session, SessionConfig, SessionLayer, SessionState,
-    SigningKeyKind,
-};
+use tower_supertokens::{AntiCsrf, SessionConfig, SigningKeyKind};
 
 struct Args {
     jwks_uri: String,
@@ -80,54 +77,9 @@ fn parse_args() -> Result<Args, String> {
     })
 }
 
-/// The session as the SDK reports it.
-fn session_json(session: &Session) -> Value {
-    json!({
-        "userId": session.user_id(),
-        "recipeUserId": session.recipe_user_id(),
-        "tenantId": session.tenant_id(),
-        "sessionHandle": session.session_handle(),
-        "accessTokenPayload": session.payload(),
-    })
-}
-
-async fn user(session: Session) -> Json<Value> {
-    Json(session_json(&session))
-}
-
-async fn optional(state: SessionState) -> Json<Value> {
-    Json(json!({
-        "session": state.session().map(session_json),
-        "state": state.name(),
-    }))
-}
-
-fn app(config: SessionConfig) -> Router {
-    let required = SessionLayer::required(config.clone());
-    Router::new()
-        .route("/api/user", get(user).post(user))
-        .route(
-            "/api/verified",
-            get(user).layer(RequireClaimsLayer::new(EmailVerified::is_verified())),
-        )
-        .route_layer(required)
-        .merge(
-            Router::new()
-                .route("/api/optional", get(optional))
-                .route_layer(SessionLayer::optional(config)),
-        )
-        .route("/healthz", get(|| async { "ok" }))
-}
-
 #[tokio::main]
 async fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info,tower_supertokens=info".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    serve::init_tracing();
     let args = match parse_args() {
         Ok(args) => args,
         Err(message) => {
@@ -135,35 +87,17 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let keys = match KeyStore::from_jwks_uri(&args.jwks_uri) {
+    let keys = match serve::key_store(&args.jwks_uri) {
         Ok(keys) => keys,
-        Err(error) => {
-            eprintln!("invalid --jwks-uri: {error}");
-            return ExitCode::from(2);
-        }
+        Err(code) => return code,
     };
-    if let Err(error) = keys.refresh().await {
-        tracing::warn!(%error, "JWKS not reachable at start; will retry on the first request");
-    }
+    serve::warm_up(&keys).await;
     let config = SessionConfig::new(keys)
         .anti_csrf(args.anti_csrf)
         .signing_key_kind(args.signing_keys);
-    let listener = match tokio::net::TcpListener::bind(args.listen).await {
-        Ok(listener) => listener,
-        Err(error) => {
-            eprintln!("cannot listen on {}: {error}", args.listen);
-            return ExitCode::FAILURE;
-        }
+    let (listener, _) = match serve::bind(args.listen).await {
+        Ok(bound) => bound,
+        Err(code) => return code,
     };
-    let Ok(bound) = listener.local_addr() else {
-        eprintln!("cannot read the bound address");
-        return ExitCode::FAILURE;
-    };
-    println!("listening on http://{bound}");
-    let _ = std::io::stdout().flush();
-    if let Err(error) = axum::serve(listener, app(config)).await {
-        eprintln!("server error: {error}");
-        return ExitCode::FAILURE;
-    }
-    ExitCode::SUCCESS
+    serve::serve(listener, api::app(config)).await
 }
