@@ -567,3 +567,45 @@ async fn a_remembered_token_is_still_checked_for_expiry_and_claims() {
         200
     );
 }
+
+#[tokio::test]
+async fn route_claims_read_the_session_layers_clock() {
+    use tower_supertokens::RequireClaimsLayer;
+    let fx = Fixture::new();
+    let token = fx.issuer.token("u").at(now()).email_verified(true).sign();
+    let service = || {
+        ServiceBuilder::new()
+            .layer(SessionLayer::optional(fx.config()))
+            .layer(RequireClaimsLayer::new(
+                EmailVerified::is_verified().max_age(Duration::from_secs(60)),
+            ))
+            .service_fn(echo)
+    };
+    let response = service()
+        .oneshot(build(with_cookie(get(), &token)))
+        .await
+        .expect("infallible");
+    assert_eq!(response.status(), 200);
+    // Two minutes later by the layer's clock the claim is too old (the token is not).
+    fx.clock.advance(Duration::from_secs(120));
+    let response = service()
+        .oneshot(build(with_cookie(get(), &token)))
+        .await
+        .expect("infallible");
+    assert_eq!(response.status(), 403);
+    let body = response
+        .into_body()
+        .collect()
+        .await
+        .expect("body")
+        .to_bytes();
+    let body: serde_json::Value = serde_json::from_slice(&body).expect("json");
+    assert_eq!(
+        body["claimValidationErrors"][0]["reason"]["message"],
+        "expired"
+    );
+    assert_eq!(
+        body["claimValidationErrors"][0]["reason"]["maxAgeInSeconds"],
+        60
+    );
+}

@@ -49,7 +49,7 @@ use crate::state::SessionState;
 #[derive(Clone)]
 pub struct RequireClaimsLayer<P = DefaultRejection> {
     validators: Arc<Vec<SharedValidator>>,
-    clock: SharedClock,
+    clock: Option<SharedClock>,
     policy: P,
 }
 
@@ -59,7 +59,7 @@ impl RequireClaimsLayer {
     pub fn new(validator: impl ClaimValidator) -> Self {
         Self {
             validators: Arc::new(vec![Arc::new(validator)]),
-            clock: Arc::new(SystemClock),
+            clock: None,
             policy: DefaultRejection,
         }
     }
@@ -73,10 +73,11 @@ impl<P> RequireClaimsLayer<P> {
         self
     }
 
-    /// The clock the validators read (default the system clock).
+    /// The clock the validators read (default: the clock of the `SessionLayer` around
+    /// this one, else the system clock).
     #[must_use]
     pub fn clock(mut self, clock: impl Clock) -> Self {
-        self.clock = Arc::new(clock);
+        self.clock = Some(Arc::new(clock));
         self
     }
 
@@ -137,9 +138,15 @@ where
     }
 
     fn call(&mut self, mut request: Request<ReqBody>) -> Self::Future {
+        let context = request.extensions().get::<LayerContext>().cloned();
         let state = match request.extensions().get::<SessionState>() {
             Some(SessionState::Valid(session)) => {
-                let errors = validate_all(&self.layer.validators, session, self.layer.clock.now());
+                let now = match (&self.layer.clock, &context) {
+                    (Some(clock), _) => clock.now(),
+                    (None, Some(LayerContext(shared))) => shared.config.clock.now(),
+                    (None, None) => SystemClock.now(),
+                };
+                let errors = validate_all(&self.layer.validators, session, now);
                 if errors.is_empty() {
                     return ResponseFuture::inner(self.inner.call(request));
                 }
@@ -152,7 +159,6 @@ where
             }
         };
         request.extensions_mut().insert(state.clone());
-        let context = request.extensions().get::<LayerContext>().cloned();
         let (parts, _body) = request.into_parts();
         let response = match context {
             Some(LayerContext(shared)) => reject(&self.layer.policy, &shared.config, state, &parts),
