@@ -1,7 +1,11 @@
 //! SessionLayer through `oneshot`: every row of SPEC §10, every state, every bad input.
 
+mod common;
+
+use common::fixture::{Fixture, now};
+
 use std::convert::Infallible;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use bytes::Bytes;
 use http::{Method, Request, Response, StatusCode};
@@ -16,35 +20,8 @@ use tower_supertokens::{
     TryRefreshReason,
 };
 
-const NOW: u64 = 1_800_000_000;
 const UNAUTHORISED: &str = r#"{"message":"unauthorised"}"#;
 const TRY_REFRESH: &str = r#"{"message":"try refresh token"}"#;
-
-fn now() -> SystemTime {
-    UNIX_EPOCH + Duration::from_secs(NOW)
-}
-
-struct Fixture {
-    issuer: TestIssuer,
-    clock: ManualClock,
-}
-
-impl Fixture {
-    fn new() -> Self {
-        Self {
-            issuer: TestIssuer::new(),
-            clock: ManualClock::new(now()),
-        }
-    }
-
-    fn config(&self) -> SessionConfig {
-        SessionConfig::new(self.issuer.key_store()).clock(self.clock.clone())
-    }
-
-    fn token(&self) -> String {
-        self.issuer.token("user-1").at(now()).sign()
-    }
-}
 
 /// The handler: answers 200 with the state name and user id it saw.
 async fn echo(request: Request<Full<Bytes>>) -> Result<Response<Full<Bytes>>, Infallible> {

@@ -4,8 +4,10 @@
 
 mod common;
 
+use common::fixture::{Fixture, now};
+
 use std::convert::Infallible;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
 use http::{HeaderMap, Request, Response, StatusCode, Uri};
@@ -13,7 +15,6 @@ use http_body_util::{BodyExt, Full};
 use serde_json::json;
 use tower::{ServiceBuilder, ServiceExt};
 use tower_supertokens::claims::{EmailVerified, HasRole, MfaCompleted, custom};
-use tower_supertokens::clock::ManualClock;
 use tower_supertokens::reject::page::{PageConfig, Pages, RefreshStrategy};
 use tower_supertokens::reject::{Rejection, RequestKind};
 use tower_supertokens::testing::TestIssuer;
@@ -21,42 +22,8 @@ use tower_supertokens::{
     KeyStore, RequireClaimsLayer, SessionConfig, SessionLayer, SessionState, UnauthorisedReason,
 };
 
-const NOW: u64 = 1_800_000_000;
 const BROWSER_ACCEPT: &str =
     "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,*/*;q=0.8";
-
-fn now() -> SystemTime {
-    UNIX_EPOCH + Duration::from_secs(NOW)
-}
-
-struct Fixture {
-    issuer: TestIssuer,
-    clock: ManualClock,
-}
-
-impl Fixture {
-    fn new() -> Self {
-        Self {
-            issuer: TestIssuer::new(),
-            clock: ManualClock::new(now()),
-        }
-    }
-
-    fn config(&self) -> SessionConfig {
-        SessionConfig::new(self.issuer.key_store()).clock(self.clock.clone())
-    }
-
-    fn token(&self) -> String {
-        self.issuer.token("user-1").at(now()).sign()
-    }
-
-    fn expired(&self) -> String {
-        self.issuer
-            .token("user-1")
-            .at(now() - Duration::from_secs(7200))
-            .sign()
-    }
-}
 
 async fn ok(_request: Request<Full<Bytes>>) -> Result<Response<Full<Bytes>>, Infallible> {
     Ok(Response::new(Full::from("the page")))

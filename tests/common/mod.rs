@@ -106,3 +106,53 @@ pub async fn get(url: &str, headers: &[(&str, &str)]) -> Reply {
     }
     send(builder.body(Full::default()).expect("request")).await
 }
+
+/// A fixed "now" for layer tests, and the issuer and clock they share.
+pub mod fixture {
+    use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+    use tower_supertokens::SessionConfig;
+    use tower_supertokens::clock::ManualClock;
+    use tower_supertokens::testing::TestIssuer;
+
+    /// The tests' "now", in Unix seconds.
+    pub const NOW: u64 = 1_800_000_000;
+
+    /// [`NOW`] as a time.
+    pub fn now() -> SystemTime {
+        UNIX_EPOCH + Duration::from_secs(NOW)
+    }
+
+    /// An issuer and a clock standing at [`now`].
+    pub struct Fixture {
+        pub issuer: TestIssuer,
+        pub clock: ManualClock,
+    }
+
+    impl Fixture {
+        pub fn new() -> Self {
+            Self {
+                issuer: TestIssuer::new(),
+                clock: ManualClock::new(now()),
+            }
+        }
+
+        /// A layer configuration reading the issuer's keys and the fixture's clock.
+        pub fn config(&self) -> SessionConfig {
+            SessionConfig::new(self.issuer.key_store()).clock(self.clock.clone())
+        }
+
+        /// A valid token of `user-1`.
+        pub fn token(&self) -> String {
+            self.issuer.token("user-1").at(now()).sign()
+        }
+
+        /// A token of `user-1` that expired an hour ago.
+        pub fn expired(&self) -> String {
+            self.issuer
+                .token("user-1")
+                .at(now() - Duration::from_secs(7200))
+                .sign()
+        }
+    }
+}
