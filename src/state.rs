@@ -233,6 +233,21 @@ fn sanitized_string(payload: &Map<String, Value>, key: &str) -> Option<String> {
         .map(|s| s.trim().to_owned())
 }
 
+/// `exp` (seconds, possibly fractional) as a time. A signed token may carry any number:
+/// values past what `SystemTime` holds are clamped to the latest time it can add, never a
+/// panic.
+fn expiry_time(exp: f64) -> SystemTime {
+    /// About 292 billion years: far past any token, and addable to `UNIX_EPOCH` everywhere.
+    const LATEST: Duration = Duration::from_secs(i64::MAX as u64 / 1_000);
+    if exp.is_nan() || exp <= 0.0 {
+        return UNIX_EPOCH;
+    }
+    let after_epoch = Duration::try_from_secs_f64(exp).map_or(LATEST, |d| d.min(LATEST));
+    UNIX_EPOCH
+        .checked_add(after_epoch)
+        .unwrap_or(UNIX_EPOCH + LATEST)
+}
+
 impl Session {
     /// Builds a session from a payload whose structure was already checked.
     pub(crate) fn from_parts(parts: SessionParts) -> Self {
@@ -248,10 +263,7 @@ impl Session {
         let expires_at = payload
             .get("exp")
             .and_then(Value::as_f64)
-            .filter(|exp| exp.is_finite() && *exp >= 0.0)
-            .map_or(UNIX_EPOCH, |exp| {
-                UNIX_EPOCH + Duration::try_from_secs_f64(exp).unwrap_or(Duration::MAX / 2)
-            });
+            .map_or(UNIX_EPOCH, expiry_time);
         Self {
             inner: Arc::new(SessionInner {
                 access_token: parts.access_token,
@@ -372,5 +384,48 @@ impl fmt::Debug for Session {
             .field("token_source", &self.inner.source)
             .field("access_token", &"<redacted>")
             .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn session_with_exp(exp: Value) -> Session {
+        let mut payload = Map::new();
+        payload.insert("sub".into(), Value::from(" user "));
+        payload.insert("exp".into(), exp);
+        Session::from_parts(SessionParts {
+            access_token: "secret-token".into(),
+            source: TokenSource::Cookie,
+            version: 5,
+            payload,
+        })
+    }
+
+    #[test]
+    fn any_exp_a_signed_token_carries_gives_a_time_without_panicking() {
+        let huge = serde_json::from_str::<Value>("1e300").unwrap_or(Value::Null);
+        for exp in [
+            huge,
+            Value::from(f64::MAX),
+            Value::from(-5),
+            Value::from(0),
+            Value::from(1.5e19),
+        ] {
+            let _ = session_with_exp(exp).expires_at();
+        }
+        let fractional = session_with_exp(Value::from(1_733_507_877.5));
+        assert_eq!(
+            fractional.expires_at(),
+            UNIX_EPOCH + Duration::from_millis(1_733_507_877_500)
+        );
+    }
+
+    #[test]
+    fn debug_never_prints_the_token_and_user_id_is_trimmed() {
+        let session = session_with_exp(Value::from(1));
+        assert_eq!(session.user_id(), "user");
+        assert!(!format!("{session:?}").contains("secret-token"));
     }
 }

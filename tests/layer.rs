@@ -586,3 +586,20 @@ async fn route_claims_read_the_session_layers_clock() {
         60
     );
 }
+
+/// Found by fuzzing (fuzz/ target `token`): a signed token whose `exp` is beyond what
+/// `SystemTime` can hold used to panic while building the session.
+#[tokio::test]
+async fn a_signed_token_with_an_absurd_exp_does_not_panic() {
+    let fx = Fixture::new();
+    for exp in ["1e300", "1.5e19", "9.3e18", "18446744073709551616"] {
+        let exp: serde_json::Value = serde_json::from_str(exp).expect("number");
+        let token = fx.issuer.token("u").at(now()).claim("exp", exp).sign();
+        let answer = call(
+            SessionLayer::required(fx.config()),
+            build(with_bearer(get(), &token)),
+        )
+        .await;
+        assert_eq!(answer.status, 200, "a far-future exp is valid");
+    }
+}
