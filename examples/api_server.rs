@@ -64,7 +64,10 @@ fn parse_args() -> Result<Args, String> {
                     other => return Err(format!("--signing-keys: unknown kind {other}")),
                 }
             }
-            "-h" | "--help" => return Err(USAGE.to_owned()),
+            "-h" | "--help" => {
+                println!("{USAGE}");
+                std::process::exit(0);
+            }
             other => return Err(format!("unknown argument {other}\n{USAGE}")),
         }
     }

@@ -53,7 +53,10 @@ fn parse_args() -> Result<Args, String> {
                 let raw = value()?;
                 listen = raw.parse().map_err(|e| format!("--listen {raw}: {e}"))?;
             }
-            "-h" | "--help" => return Err(USAGE.to_owned()),
+            "-h" | "--help" => {
+                println!("{USAGE}");
+                std::process::exit(0);
+            }
             other => return Err(format!("unknown argument {other}\n{USAGE}")),
         }
     }

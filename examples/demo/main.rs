@@ -73,7 +73,10 @@ fn parse_args() -> Result<Args, String> {
                         "--access-token-validity {raw}: expected whole seconds, 1 to {MAX_VALIDITY_SECS}"
                     ))?;
             }
-            "-h" | "--help" => return Err(USAGE.to_owned()),
+            "-h" | "--help" => {
+                println!("{USAGE}");
+                std::process::exit(0);
+            }
             other => return Err(format!("unknown argument {other}\n{USAGE}")),
         }
     }
