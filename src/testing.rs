@@ -766,10 +766,10 @@ impl TokenBuilder<'_> {
             ("exp".to_owned(), json!(exp)),
             ("sub".to_owned(), json!(self.user_id)),
         ];
-        if self.version >= 4 {
-            if let Some(tenant_id) = &self.tenant_id {
-                payload.push(("tId".to_owned(), json!(tenant_id)));
-            }
+        if self.version >= 4
+            && let Some(tenant_id) = &self.tenant_id
+        {
+            payload.push(("tId".to_owned(), json!(tenant_id)));
         }
         if self.version >= 5 {
             payload.push(("rsub".to_owned(), json!(self.user_id)));

@@ -394,7 +394,7 @@ mod tests {
     /// `segment` with its lowest trailing bit set, when it has trailing bits.
     fn set_trailing_bit(segment: &str) -> Option<String> {
         const ALPHABET: &str = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-        if segment.len() % 4 == 0 {
+        if segment.len().is_multiple_of(4) {
             return None;
         }
         let (head, last) = segment.split_at(segment.len() - 1);
