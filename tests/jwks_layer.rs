@@ -12,7 +12,7 @@ use tokio::io::AsyncWriteExt;
 use tokio::net::TcpListener;
 use tower::{ServiceBuilder, ServiceExt};
 use tower_supertokens::clock::ManualClock;
-use tower_supertokens::testing::TestIssuer;
+use tower_supertokens::testing::{JwksServer, TestIssuer};
 use tower_supertokens::{KeyStore, SessionConfig, SessionLayer, SessionState};
 
 async fn ok(_request: Request<Full<Bytes>>) -> Result<Response<Full<Bytes>>, Infallible> {
@@ -57,25 +57,32 @@ async fn call(layer: &SessionLayer, token: &str) -> Answer {
     }
 }
 
-fn layer_for(uri: &str, clock: &ManualClock) -> SessionLayer {
+/// A required layer over a KeyStore fetching `uri`, both on a manual clock standing now.
+fn layer_for(uri: &str) -> (SessionLayer, ManualClock) {
+    let clock = ManualClock::new(std::time::SystemTime::now());
     let keys = KeyStore::builder()
         .jwks_uri(uri)
         .clock(clock.clone())
         .fetch_timeout(Duration::from_millis(500))
         .build()
         .unwrap_or_else(|e| panic!("key store: {e}"));
-    SessionLayer::required(SessionConfig::new(keys).clock(clock.clone()))
+    let layer = SessionLayer::required(SessionConfig::new(keys).clock(clock.clone()));
+    (layer, clock)
+}
+
+/// The issuer's JWKS server on 127.0.0.1.
+async fn serve(issuer: &TestIssuer) -> JwksServer {
+    issuer
+        .serve()
+        .await
+        .unwrap_or_else(|e| panic!("serve: {e}"))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn hundred_concurrent_requests_on_a_cold_cache_cause_one_fetch() {
     let issuer = TestIssuer::new();
-    let server = issuer
-        .serve()
-        .await
-        .unwrap_or_else(|e| panic!("serve: {e}"));
-    let clock = ManualClock::new(std::time::SystemTime::now());
-    let layer = layer_for(&server.jwks_uri(), &clock);
+    let server = serve(&issuer).await;
+    let (layer, _clock) = layer_for(&server.jwks_uri());
     let token = issuer.token("user").sign();
     let mut tasks = Vec::new();
     for _ in 0..100 {
@@ -97,12 +104,8 @@ async fn hundred_concurrent_requests_on_a_cold_cache_cause_one_fetch() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn distinct_unknown_kids_within_a_cooldown_cause_at_most_one_refetch() {
     let issuer = TestIssuer::new();
-    let server = issuer
-        .serve()
-        .await
-        .unwrap_or_else(|e| panic!("serve: {e}"));
-    let clock = ManualClock::new(std::time::SystemTime::now());
-    let layer = layer_for(&server.jwks_uri(), &clock);
+    let server = serve(&issuer).await;
+    let (layer, _clock) = layer_for(&server.jwks_uri());
     assert_eq!(call(&layer, &issuer.token("warm").sign()).await.status, 200);
     let before = server.fetch_count();
     // Forged kids need no valid signature (they never reach the RSA check), so one real
@@ -142,12 +145,8 @@ async fn distinct_unknown_kids_within_a_cooldown_cause_at_most_one_refetch() {
 #[tokio::test]
 async fn a_rotated_key_is_picked_up_by_the_first_token_that_uses_it() {
     let issuer = TestIssuer::new();
-    let server = issuer
-        .serve()
-        .await
-        .unwrap_or_else(|e| panic!("serve: {e}"));
-    let clock = ManualClock::new(std::time::SystemTime::now());
-    let layer = layer_for(&server.jwks_uri(), &clock);
+    let server = serve(&issuer).await;
+    let (layer, clock) = layer_for(&server.jwks_uri());
     assert_eq!(call(&layer, &issuer.token("u").sign()).await.status, 200);
     assert_eq!(server.fetch_count(), 1);
     // SuperTokens publishes the next key ahead of use; here it appears after our fetch.
@@ -161,12 +160,8 @@ async fn a_rotated_key_is_picked_up_by_the_first_token_that_uses_it() {
 #[tokio::test]
 async fn cached_keys_keep_verifying_when_the_jwks_server_goes_down() {
     let issuer = TestIssuer::new();
-    let server = issuer
-        .serve()
-        .await
-        .unwrap_or_else(|e| panic!("serve: {e}"));
-    let clock = ManualClock::new(std::time::SystemTime::now());
-    let layer = layer_for(&server.jwks_uri(), &clock);
+    let server = serve(&issuer).await;
+    let (layer, clock) = layer_for(&server.jwks_uri());
     assert_eq!(call(&layer, &issuer.token("u").sign()).await.status, 200);
     server.shutdown().await;
     // Past the 4 h max age the refetch fails; the cached key still verifies.
@@ -185,13 +180,9 @@ fn clock_now(clock: &ManualClock) -> std::time::SystemTime {
 #[tokio::test]
 async fn jwks_down_from_the_start_is_503_and_recovers() {
     let issuer = TestIssuer::new();
-    let server = issuer
-        .serve()
-        .await
-        .unwrap_or_else(|e| panic!("serve: {e}"));
+    let server = serve(&issuer).await;
     server.set_unavailable(true);
-    let clock = ManualClock::new(std::time::SystemTime::now());
-    let layer = layer_for(&server.jwks_uri(), &clock);
+    let (layer, clock) = layer_for(&server.jwks_uri());
     let token = issuer.token("u").sign();
     let answer = call(&layer, &token).await;
     assert_eq!(answer.status, 503);
@@ -217,8 +208,7 @@ async fn a_refused_connection_is_503_not_500() {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap_or_else(|e| panic!("{e}"));
     let addr = listener.local_addr().unwrap_or_else(|e| panic!("{e}"));
     drop(listener);
-    let clock = ManualClock::new(std::time::SystemTime::now());
-    let layer = layer_for(&format!("http://{addr}/.well-known/jwks.json"), &clock);
+    let (layer, _clock) = layer_for(&format!("http://{addr}/.well-known/jwks.json"));
     let answer = call(&layer, &TestIssuer::new().token("u").sign()).await;
     assert_eq!(answer.status, 503);
 }
@@ -236,8 +226,7 @@ async fn a_server_that_never_answers_is_bounded_by_the_fetch_timeout() {
             keep.lock().map(|mut v| v.push(stream)).ok(); // accept, never answer
         }
     });
-    let clock = ManualClock::new(std::time::SystemTime::now());
-    let layer = layer_for(&format!("http://{addr}/.well-known/jwks.json"), &clock);
+    let (layer, _clock) = layer_for(&format!("http://{addr}/.well-known/jwks.json"));
     let started = Instant::now();
     let answer = tokio::time::timeout(
         Duration::from_secs(10),
@@ -286,8 +275,7 @@ async fn garbage_jwks_is_a_clear_logged_error_not_a_panic() {
         .with_max_level(tracing::Level::DEBUG)
         .finish();
     let _guard = tracing::subscriber::set_default(subscriber);
-    let clock = ManualClock::new(std::time::SystemTime::now());
-    let layer = layer_for(&format!("http://{addr}/.well-known/jwks.json"), &clock);
+    let (layer, _clock) = layer_for(&format!("http://{addr}/.well-known/jwks.json"));
     let token = TestIssuer::new().token("u").sign();
     let answer = call(&layer, &token).await;
     assert_eq!(answer.status, 503);
