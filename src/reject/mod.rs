@@ -22,6 +22,7 @@
 //! The policy is installed with [`SessionLayer::with_rejection`](crate::SessionLayer::with_rejection).
 
 pub mod api;
+pub mod grpc;
 pub mod page;
 
 use std::time::Duration;
