@@ -21,7 +21,10 @@ use crate::state::SessionState;
 /// SuperTokens runs the global validators, then the route's. Put the global ones on the
 /// `SessionLayer` ([`SessionConfig::validate_claim`](crate::SessionConfig::validate_claim))
 /// and the route's on this layer, inside it. The route then requires a valid session whose
-/// claims pass both; failures answer 403 `invalid claim` with every failing claim.
+/// claims pass both; failures answer 403 `invalid claim`. One difference from the SDK:
+/// when a global validator already failed, the 403 lists the global failures only (the
+/// route's validators never see a session the `SessionLayer` has rejected). Put every
+/// validator of a route on one layer if its 403 must list them all.
 ///
 /// ```
 /// use std::convert::Infallible;
