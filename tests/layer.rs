@@ -603,3 +603,16 @@ async fn a_signed_token_with_an_absurd_exp_does_not_panic() {
         assert_eq!(answer.status, 200, "a far-future exp is valid");
     }
 }
+
+#[tokio::test]
+async fn route_claims_let_cors_preflights_through_like_the_session_layer() {
+    use tower_supertokens::RequireClaimsLayer;
+    let fx = Fixture::new();
+    let service = ServiceBuilder::new()
+        .layer(SessionLayer::required(fx.config()))
+        .layer(RequireClaimsLayer::new(EmailVerified::is_verified()))
+        .service_fn(echo);
+    let preflight = build(Request::builder().method(Method::OPTIONS).uri("/api/user"));
+    let response = service.oneshot(preflight).await.expect("infallible");
+    assert_eq!(response.status(), 200, "OPTIONS must reach the handler");
+}

@@ -9,7 +9,7 @@ use tower_service::Service;
 
 use super::body::ResponseBody;
 use super::future::ResponseFuture;
-use super::{LayerContext, reject};
+use super::{LayerContext, bypasses, reject};
 use crate::claims::{ClaimValidator, SharedValidator, validate_all};
 use crate::clock::{Clock, SharedClock, SystemClock};
 use crate::reject::page::PageConfig;
@@ -141,6 +141,9 @@ where
     }
 
     fn call(&mut self, mut request: Request<ReqBody>) -> Self::Future {
+        if bypasses(request.method()) {
+            return ResponseFuture::inner(self.inner.call(request));
+        }
         let context = request.extensions().get::<LayerContext>().cloned();
         let state = match request.extensions().get::<SessionState>() {
             Some(SessionState::Valid(session)) => {

@@ -39,6 +39,12 @@ pub(crate) struct Shared {
     pub(crate) verified: VerifiedTokens,
 }
 
+/// CORS preflights and TRACE never read a token (SPEC §13.1 step 0): every layer of the
+/// crate passes them straight through.
+pub(crate) fn bypasses(method: &http::Method) -> bool {
+    matches!(*method, http::Method::OPTIONS | http::Method::TRACE)
+}
+
 /// Put into the extensions of every request a layer passes on, so inner layers and
 /// extractors answer with the same configuration (pages, request kind detection).
 #[derive(Debug, Clone)]

@@ -4,11 +4,11 @@ use std::mem;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use http::{Method, Request, Response};
+use http::{Request, Response};
 use tower_service::Service;
 
 use super::future::ResponseFuture;
-use super::{LayerContext, Mode, Shared, Step, body::ResponseBody, decide, reject};
+use super::{LayerContext, Mode, Shared, Step, body::ResponseBody, bypasses, decide, reject};
 use crate::reject::RejectionPolicy;
 use crate::state::SessionState;
 
@@ -61,8 +61,7 @@ where
     }
 
     fn call(&mut self, mut request: Request<ReqBody>) -> Self::Future {
-        // CORS preflights and TRACE never read a token (SPEC §13.1 step 0).
-        if matches!(*request.method(), Method::OPTIONS | Method::TRACE) {
+        if bypasses(request.method()) {
             request.extensions_mut().insert(SessionState::NoToken);
             return ResponseFuture::inner(self.inner.call(request));
         }
