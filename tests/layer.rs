@@ -3,6 +3,7 @@
 mod common;
 
 use common::fixture::{Fixture, now};
+use common::requests::{build, with_bearer, with_cookie};
 
 use std::convert::Infallible;
 use std::time::Duration;
@@ -69,18 +70,6 @@ async fn call(layer: SessionLayer, request: Request<Full<Bytes>>) -> Answer {
 
 fn get() -> http::request::Builder {
     Request::get("/api/user")
-}
-
-fn with_cookie(builder: http::request::Builder, token: &str) -> http::request::Builder {
-    builder.header("cookie", format!("sAccessToken={token}"))
-}
-
-fn with_bearer(builder: http::request::Builder, token: &str) -> http::request::Builder {
-    builder.header("authorization", format!("Bearer {token}"))
-}
-
-fn build(builder: http::request::Builder) -> Request<Full<Bytes>> {
-    builder.body(Full::default()).expect("request")
 }
 
 #[tokio::test]

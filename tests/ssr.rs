@@ -5,6 +5,7 @@
 mod common;
 
 use common::fixture::{Fixture, now};
+use common::requests::{build, with_cookie};
 
 use std::convert::Infallible;
 use std::time::{Duration, SystemTime};
@@ -94,14 +95,6 @@ where
 /// A browser navigation to `uri`.
 fn page(uri: &str) -> http::request::Builder {
     Request::get(uri).header("accept", BROWSER_ACCEPT)
-}
-
-fn with_cookie(builder: http::request::Builder, token: &str) -> http::request::Builder {
-    builder.header("cookie", format!("sAccessToken={token}"))
-}
-
-fn build(builder: http::request::Builder) -> Request<Full<Bytes>> {
-    builder.body(Full::default()).expect("request")
 }
 
 #[tokio::test]

@@ -107,6 +107,29 @@ pub async fn get(url: &str, headers: &[(&str, &str)]) -> Reply {
     send(builder.body(Full::default()).expect("request")).await
 }
 
+/// Request builders shared by the `oneshot` tests.
+pub mod requests {
+    use bytes::Bytes;
+    use http::Request;
+    use http::request::Builder;
+    use http_body_util::Full;
+
+    /// Adds the access token cookie.
+    pub fn with_cookie(builder: Builder, token: &str) -> Builder {
+        builder.header("cookie", format!("sAccessToken={token}"))
+    }
+
+    /// Adds `Authorization: Bearer <token>`.
+    pub fn with_bearer(builder: Builder, token: &str) -> Builder {
+        builder.header("authorization", format!("Bearer {token}"))
+    }
+
+    /// The request, with an empty body.
+    pub fn build(builder: Builder) -> Request<Full<Bytes>> {
+        builder.body(Full::default()).expect("request")
+    }
+}
+
 /// A fixed "now" for layer tests, and the issuer and clock they share.
 pub mod fixture {
     use std::time::{Duration, SystemTime, UNIX_EPOCH};
