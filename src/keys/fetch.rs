@@ -59,12 +59,17 @@ where
 }
 
 /// The default client: hyper-util's pooled client over hyper-rustls, `http` and `https`,
-/// trusting the platform's roots plus `extra_roots`.
+/// trusting `extra_roots`, plus the platform's roots when `platform_roots` is set.
 pub(crate) fn default_client(
     extra_roots: &RootCertStore,
     connect_timeout: Duration,
+    platform_roots: bool,
 ) -> Result<HttpClient, KeyStoreError> {
-    let mut roots = native_roots();
+    let mut roots = if platform_roots {
+        native_roots()
+    } else {
+        RootCertStore::empty()
+    };
     roots.roots.extend(extra_roots.roots.iter().cloned());
     // An explicit provider: `ClientConfig::builder()` panics when both rustls backends are
     // compiled in (feature unification).

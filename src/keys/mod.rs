@@ -28,6 +28,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
+use http::uri::Scheme;
 use http::{Request, Response, Uri};
 use http_body_util::Empty;
 use jsonwebtoken::{Algorithm, DecodingKey};
@@ -425,7 +426,11 @@ impl KeyStoreBuilder {
             .collect::<Result<Vec<_>, _>>()?;
         let client = match self.client {
             Some(client) => client,
-            None => default_client(&self.extra_roots, self.fetch_timeout)?,
+            None => {
+                // Reading the platform's roots is start-up work only https URIs need.
+                let any_https = uris.iter().any(|uri| uri.scheme() == Some(&Scheme::HTTPS));
+                default_client(&self.extra_roots, self.fetch_timeout, any_https)?
+            }
         };
         let fetcher = Fetcher::new(client, uris, self.fetch_timeout);
         Ok(KeyStore {
